@@ -1,0 +1,22 @@
+"""Injectable time source, so that scheduling and backoff are testable without sleeping."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def as_utc(value: datetime | None) -> datetime | None:
+    """Databases such as SQLite hand back naive datetimes; everything here is UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

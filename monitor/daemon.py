@@ -1,0 +1,139 @@
+"""Builds the concrete dependencies and runs the pipeline on APScheduler until SIGTERM/SIGINT.
+
+The only importer of APScheduler. Per-feed due times live in the database, so the scheduler only needs
+one short periodic tick that asks the pipeline to poll whatever is due and deliver whatever is pending.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from monitor import log as logging_setup
+from monitor.clock import Clock, SystemClock
+from monitor.db.engine import make_engine, migrate
+from monitor.db.store import Store
+from monitor.fetch import Fetcher
+from monitor.match import Matcher
+from monitor.notify import Channel
+from monitor.pipeline import Deps, deliver_pending, poll_feeds
+from monitor.settings import Config
+
+TICK_SECONDS = 15
+
+
+@contextmanager
+def dependencies(config: Config, clock: Clock | None = None) -> Iterator[Deps]:
+    """Everything the pipeline needs, migrated and ready; closed again on exit."""
+    log = logging_setup.get_logger("monitor")
+    channels = {}
+    for name, spec in config.settings.channels.items():
+        url = spec.url.get_secret_value()
+        logging_setup.register_secrets(_secret_parts(url))
+        channels[name] = Channel(name, url)
+    engine = make_engine(config.database_url)
+    migrate(engine)
+    store = Store(engine)
+    store.sync_feeds((f.name, f.url) for f in config.settings.feeds)
+    poll = config.settings.poll
+    fetcher = Fetcher(
+        timeout=poll.timeout.total_seconds(),
+        max_bytes=poll.max_bytes,
+        allow_private_networks=poll.allow_private_networks,
+    )
+    try:
+        yield Deps(
+            config=config,
+            store=store,
+            fetcher=fetcher,
+            matcher=Matcher.compile(config.rules),
+            channels=channels,
+            clock=clock or SystemClock(),
+            log=log,
+        )
+    finally:
+        fetcher.close()
+        engine.dispose()
+
+
+def _secret_parts(url: str) -> list[str]:
+    """The URL and the parts of it that may be credentials (password, long tokens in host or path)."""
+    parts = urlsplit(url)
+    pieces = [url, parts.password or "", parts.username or ""]
+    pieces += [p for p in [parts.hostname or "", *parts.path.split("/")] if len(p) >= 16]
+    return pieces
+
+
+def run_once(config: Config) -> int:
+    with dependencies(config) as deps:
+        poll_feeds(deps, only_due=False)
+        deliver_pending(deps)
+    return 0
+
+
+def run_forever(config: Config) -> int:
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: object) -> None:
+        logging_setup.get_logger().info("daemon.stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    with dependencies(config) as deps:
+
+        def tick() -> None:
+            try:
+                poll_feeds(deps)
+                deliver_pending(deps)
+                sd_notify("WATCHDOG=1")
+            except Exception:  # the daemon outlives any one bad tick; the next one retries
+                deps.log.exception("tick.failed")
+
+        scheduler = BackgroundScheduler(timezone=UTC)
+        scheduler.add_job(
+            tick,
+            "interval",
+            seconds=TICK_SECONDS,
+            id="tick",
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.start()
+        deps.log.info(
+            "daemon.started",
+            feeds=len(config.settings.feeds),
+            channels=len(deps.channels),
+            watches=len(config.rules.watches),
+            database=config.database_url.split("@")[-1],
+        )
+        sd_notify("READY=1")
+        stop.wait()
+        sd_notify("STOPPING=1")
+        scheduler.shutdown(wait=True)
+        deps.log.info("daemon.stopped")
+    return 0
+
+
+def sd_notify(state: str) -> None:
+    """Tell systemd about readiness and liveness when it is listening (Type=notify); else a no-op."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(address)
+            sock.sendall(state.encode())
+        except OSError:
+            pass

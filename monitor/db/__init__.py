@@ -1,0 +1,1 @@
+"""Persistence: SQLModel tables, the engine, every query, and Alembic migrations."""

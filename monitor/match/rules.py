@@ -1,0 +1,59 @@
+"""Rule-file models: entities, topics and watches, as written in `config/rules/*.yaml`.
+
+Pure data (pydantic, `extra="forbid"`): the settings loader validates YAML into these, and the
+matcher compiles them. Query strings are parsed by the matcher, which reports errors with columns.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["low", "medium", "high", "critical"]
+SEVERITY_ORDER: tuple[Severity, ...] = ("low", "medium", "high", "critical")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EntitySpec(_Strict):
+    """An alias set; `label` is the display name (defaults to the first alias)."""
+
+    label: str | None = None
+    aliases: list[str] = Field(min_length=1)
+
+    @property
+    def display(self) -> str:
+        return self.label or self.aliases[0]
+
+
+class TopicSpec(_Strict):
+    query: str = Field(min_length=1)
+    severity: Severity = "medium"
+    description: str | None = None
+
+
+class WatchSpec(_Strict):
+    name: str = Field(min_length=1)
+    label: str | None = None  # shown in alert subjects, e.g. "Nagorno-Karabakh"; defaults to the name
+    query: str = Field(min_length=1)
+    topics: list[str] = Field(default_factory=list)
+    notify: list[str] = Field(default_factory=list)
+    enabled: bool = True
+    description: str | None = None
+
+
+class RuleFile(_Strict):
+    entities: dict[str, EntitySpec] = Field(default_factory=dict)
+    topics: dict[str, TopicSpec] = Field(default_factory=dict)
+    watches: list[WatchSpec] = Field(default_factory=list)
+
+
+class RulePack(_Strict):
+    """All rule files of a config merged; names are unique across files."""
+
+    entities: dict[str, EntitySpec] = Field(default_factory=dict)
+    topics: dict[str, TopicSpec] = Field(default_factory=dict)
+    watches: list[WatchSpec] = Field(default_factory=list)

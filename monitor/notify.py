@@ -1,0 +1,590 @@
+"""Alert rendering and delivery through Apprise; the only module that imports apprise.
+
+Rendering
+    `render(alert)` gives a `Message` with a subject, a plain-text body and a Markdown body. The subject
+    carries ONE tag, the highest-priority topic: ESCALATION before CEASEFIRE, else the first topic, e.g.
+    ``[ESCALATION] Nagorno-Karabakh: Shelling of Stepanakert``; every topic is listed in the body.
+    Untrusted text (headline, summary, evidence) is reduced to plain text (HTML tags dropped, entities
+    decoded, whitespace collapsed); in the Markdown body it is also escaped, so a headline cannot inject
+    links, emphasis or raw HTML into an email.
+
+Which body a channel gets
+    The service's own default format decides, unless the URL says ``?format=text|markdown|html``:
+    a text service (json://, ntfy, Discord, Matrix, console://) gets `Message.text` unchanged; a Markdown
+    service (Slack) gets `Message.markdown`; an HTML service (mailto://, Telegram) gets `Message.markdown`
+    which Apprise converts to HTML. Email therefore arrives as multipart/alternative: HTML plus a
+    text/plain part Apprise derives from it. The email subject is `Message.subject` (the Apprise title).
+
+Delivery
+    `Channel` builds one Apprise object per channel, once. `Channel.send` never raises for a delivery
+    failure; it returns a `DeliveryOutcome` whose `reason` comes from Apprise's own log lines for that
+    call (captured per call through a context variable, so concurrent sends do not mix) and is scrubbed
+    of the channel URL's secret parts and of anything URL-shaped. `is_retryable` is the one place that
+    decides retry-later versus give-up.
+
+Time limits and retries
+    Our outbox retries with backoff, so Apprise must not: every channel gets ``retry=0`` (a ``retry=``
+    in the URL is ignored). Unless the URL sets ``cto=`` / ``rto=`` (seconds), connect and read
+    timeouts are capped at CONNECT_TIMEOUT / READ_TIMEOUT (Apprise's HTTP defaults of 4 s are lower and
+    kept; its SMTP default of 15 s is lowered). Apprise 2.x also abandons a send after SEND_DEADLINE
+    seconds; that is reported as a retryable failure.
+
+Logging
+    Apprise's DEBUG lines contain URLs with tokens, so this module owns the "apprise" logger: level
+    DEBUG (needed to capture SMTP reply codes) and ``propagate=False``. Nothing Apprise logs reaches
+    the application's logs except through the scrubbed `DeliveryOutcome.reason`.
+
+console://
+    A scheme registered here that prints the plain-text alert to stdout (flushed), so the default
+    configuration, which ships no secrets, shows alerts in the terminal or the journal.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import html
+import ipaddress
+import logging
+import re
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import quote, unquote
+
+import apprise
+from apprise import NotifyFormat
+
+from monitor.errors import DeliveryError
+
+__all__ = [
+    "Alert",
+    "Channel",
+    "DeliveryOutcome",
+    "Message",
+    "check_channel_url",
+    "is_retryable",
+    "render",
+    "scrub",
+    "secret_parts",
+]
+
+CONNECT_TIMEOUT = 10.0  # seconds; upper bound unless the URL sets cto=
+READ_TIMEOUT = 15.0  # seconds; upper bound unless the URL sets rto=
+SEND_DEADLINE = 30.0  # seconds; Apprise 2.x stops waiting for a service after this
+REASON_MAX = 400  # characters kept of a failure reason
+APPRISE_WIKI = "https://github.com/caronc/apprise/wiki"
+
+TOPIC_PRIORITY = ("escalation", "ceasefire")  # earlier wins the subject tag
+SUMMARY_MAX = 600
+SUBJECT_HEADLINE_MAX = 160
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Alert:
+    watch: str  # watch name
+    severity: str  # low|medium|high|critical
+    topics: list[str]  # e.g. ["ceasefire", "escalation"]
+    place: str  # display label for the subject, e.g. "Nagorno-Karabakh"
+    entities: list[str]  # labels
+    headline: str
+    outlet: str  # feed name / channel title
+    published_at: datetime | None
+    link: str | None
+    evidence: list[str]  # short human-readable lines, e.g. 'escalation: "shelled" (summary)'
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    text: str  # plain text
+    markdown: str  # Markdown body for channels that take it
+
+
+class _TextExtractor(HTMLParser):
+    """Collects the text of an HTML fragment, skipping script/style content."""
+
+    _SKIP = frozenset({"script", "style", "head", "title"})
+    _BREAK = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag in self._BREAK:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self._skipping:
+            self._skipping -= 1
+        elif tag in self._BREAK:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def plain(value: str | None) -> str:
+    """Untrusted feed text as one line of plain text: tags dropped, entities decoded, whitespace collapsed."""
+    if not value:
+        return ""
+    if "<" in value or "&" in value:
+        parser = _TextExtractor()
+        try:
+            parser.feed(value)
+            parser.close()
+            value = "".join(parser.parts)
+        except Exception:  # HTMLParser is lenient; this is a last resort
+            value = html.unescape(re.sub(r"<[^>]*>", " ", value))
+    return " ".join(value.split())
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+_MD_ESCAPE = re.compile(r"([\\`*_\[\]~|])")
+
+
+def md_escape(text: str) -> str:
+    """Escape plain text for a Markdown body: HTML-significant characters as entities, Markdown
+    punctuation with backslashes, so the text renders literally in email (HTML) and chat."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_ESCAPE.sub(r"\\\1", text)
+
+
+_SAFE_LINK = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
+
+
+def _subject_tag(topics: list[str]) -> str:
+    lowered = [t.lower() for t in topics]
+    for topic in TOPIC_PRIORITY:
+        if topic in lowered:
+            return topic.upper()
+    return topics[0].upper() if topics else "ALERT"
+
+
+def _published(value: datetime | None) -> str:
+    if value is None:
+        return "unknown"
+    if value.tzinfo is None:  # the store keeps UTC; treat naive values as UTC
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def render(alert: Alert) -> Message:
+    """The subject, plain-text and Markdown bodies for one alert (see the module docstring)."""
+    headline = plain(alert.headline) or "(no headline)"
+    place = plain(alert.place)
+    topics = [plain(t) for t in alert.topics if plain(t)]
+    entities = [plain(e) for e in alert.entities if plain(e)]
+    evidence = [plain(e) for e in alert.evidence if plain(e)]
+    outlet = plain(alert.outlet) or "unknown outlet"
+    summary = _shorten(plain(alert.summary), SUMMARY_MAX)
+    watch = plain(alert.watch)
+    severity = plain(alert.severity) or "unknown"
+    published = _published(alert.published_at)
+    link = (alert.link or "").strip()
+
+    tag = _subject_tag(topics)
+    subject_headline = _shorten(headline, SUBJECT_HEADLINE_MAX)
+    subject = f"[{tag}] {place}: {subject_headline}" if place else f"[{tag}] {subject_headline}"
+    topic_line = ", ".join(topics) if topics else "none"
+    entity_line = ", ".join(entities) if entities else "none"
+
+    text_lines = [
+        f"{' + '.join(t.upper() for t in topics) or 'ALERT'} — watch '{watch}', severity {severity}",
+        "",
+        headline,
+        "",
+        f"Outlet:    {outlet}",
+        f"Published: {published}",
+        f"Link:      {link or 'none'}",
+        f"Topics:    {topic_line}",
+        f"Entities:  {entity_line}",
+        "",
+        "Why it matched:",
+        *([f"  - {line}" for line in evidence] or ["  - (no evidence recorded)"]),
+    ]
+    if summary:
+        text_lines += ["", summary]
+
+    md_link = md_escape(link) if link else "none"
+    if link and _SAFE_LINK.match(link):
+        md_link = f"<{link}>"  # an autolink keeps the URL visible in the text part derived from HTML
+    # Consecutive lines rather than Markdown lists: Apprise turns them into <br> lines in HTML, and the
+    # text/plain part it derives for email then keeps one field per line (lists gain blank lines).
+    md_lines = [
+        f"**{md_escape(' + '.join(t.upper() for t in topics) or 'ALERT')}** · "
+        f"watch **{md_escape(watch)}** · severity **{md_escape(severity)}**",
+        "",
+        f"**{md_escape(headline)}**",
+        "",
+        f"**Outlet:** {md_escape(outlet)}",
+        f"**Published:** {published}",
+        f"**Link:** {md_link}",
+        f"**Topics:** {md_escape(topic_line)}",
+        f"**Entities:** {md_escape(entity_line)}",
+        "",
+        "**Why it matched:**",
+        *([f"• {md_escape(line)}" for line in evidence] or ["• (no evidence recorded)"]),
+    ]
+    if summary:
+        md_lines += ["", f"> {md_escape(summary)}"]
+
+    return Message(subject=subject, text="\n".join(text_lines) + "\n", markdown="\n".join(md_lines) + "\n")
+
+
+# --- secrets --------------------------------------------------------------------------------------
+
+_SCHEME = re.compile(r"^\s*([A-Za-z][A-Za-z0-9+.\-]*)://", re.DOTALL)
+_DNS_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,24}$", re.IGNORECASE)
+# Query keys whose values are settings rather than secrets; every other value is treated as secret.
+_SAFE_QUERY_KEYS = frozenset(
+    {"mode", "format", "overflow", "cto", "rto", "method", "verify", "retry", "wait", "name", "smtp"}
+)
+_MIN_SECRET = 4  # shorter fragments are not replaced (they would mangle ordinary words)
+
+
+def _is_public_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return True
+    except ValueError:
+        return host.lower() == "localhost" or bool(_DNS_NAME.match(host))
+
+
+def secret_parts(url: str) -> set[str]:
+    """The parts of a channel URL that must never be shown: user, password, a host that is not a plain
+    host name or IP (Apprise puts tokens there, e.g. tgram://TOKEN/...), every path segment and every
+    query value except known settings; both raw and percent-decoded forms. Fragments shorter than
+    four characters are left out."""
+    match = _SCHEME.match(url)
+    rest = url[match.end() :] if match else url
+    rest, _, query = rest.partition("?")
+    rest = rest.partition("#")[0]
+    netloc, _, path = rest.partition("/")
+    userinfo, at, hostport = netloc.rpartition("@")
+    parts: list[str] = []
+    if at:
+        user, _, password = userinfo.partition(":")
+        parts += [user, password, userinfo]
+    host, _, port = hostport.partition(":") if not hostport.startswith("[") else (hostport, "", "")
+    if host and not _is_public_host(unquote(host)):
+        parts.append(host)
+    if port and not port.isdigit():
+        parts.append(port)
+    parts += path.split("/")
+    for pair in query.split("&"):
+        key, _, value = pair.partition("=")
+        if key.lower() not in _SAFE_QUERY_KEYS:
+            parts.append(value)
+    found: set[str] = set()
+    for part in parts:
+        for form in (part, unquote(part), quote(unquote(part), safe="")):
+            if len(form) >= _MIN_SECRET:
+                found.add(form)
+    return found
+
+
+_URL_IN_TEXT = re.compile(r"\b([A-Za-z][A-Za-z0-9+.\-]*)://[^\s'\"<>()]+")
+_URL_USERINFO = re.compile(r"^[^/@?#]*@")
+_REQUESTS_PATH = re.compile(r"(with url: )\S+")
+
+
+def _scrub_url(match: re.Match[str]) -> str:
+    scheme = match.group(1)
+    rest = match.group(0)[len(scheme) + 3 :]
+    rest = _URL_USERINFO.sub("", rest)
+    host = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    shown = host if _is_public_host(host.rsplit(":", 1)[0]) else "***"
+    tail = "/…" if len(rest) > len(host) else ""
+    return f"{scheme}://{shown}{tail}"
+
+
+def scrub(text: str, secrets: set[str] | frozenset[str] = frozenset()) -> str:
+    """Text with every given secret replaced by ***, and every URL cut to scheme://host (credentials,
+    path and query removed; a host that is not a plain host name or IP is replaced too)."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        text = text.replace(secret, "***")
+    text = _URL_IN_TEXT.sub(_scrub_url, text)
+    return _REQUESTS_PATH.sub(r"\1…", text)
+
+
+# --- failure classification -----------------------------------------------------------------------
+
+_HTTP_STATUS = re.compile(
+    r"\berror=(\d{3})\b|\bHTTP(?: status)?[ :]+(\d{3})\b|\bstatus(?: code)?[ =:]+(\d{3})\b"
+)
+_SMTP_REPLY = re.compile(r"\((\d{3}), b?['\"]|\brefused: (\d{3})\b|^(\d{3})[ -]\d\.\d\.\d", re.MULTILINE)
+_PERMANENT_WORDS = re.compile(
+    r"authenticat|credentials|unauthori[sz]ed|forbidden|certificate verify failed|\bcertificate\b"
+    r"|invalid (?:e-?mail|address|recipient|token|webhook|api key|chat)|no email recipients"
+    r"|recipient .* refused|SMTPRecipientsRefused|SMTPSenderRefused|SMTPNotSupportedError"
+    r"|auth(?:entication)? (?:extension )?not supported|could not load|unparseable",
+    re.IGNORECASE,
+)
+_RETRYABLE_HTTP = frozenset({408, 425, 429})
+
+
+def is_retryable(log_text: str) -> bool:
+    """Whether a failed delivery may succeed later, judged from what Apprise logged about it.
+
+    In order: an HTTP status (``error=NNN``) decides — 5xx, 408, 425 and 429 retry, any other 4xx is
+    permanent; else an SMTP reply code — 4xx retries, 5xx (535 auth failure, 550 mailbox) is permanent;
+    else permanent words (authentication, certificate, invalid address...); else transient words
+    (timeout, connection refused/reset, DNS failure, 'connection error'...). Text that matches nothing
+    is retryable: the outbox's attempt limit ends it, while a wrong 'permanent' would lose an alert.
+    """
+    for match in _HTTP_STATUS.finditer(log_text):
+        code = int(next(g for g in match.groups() if g))
+        if 400 <= code <= 599:
+            return code >= 500 or code in _RETRYABLE_HTTP
+    for match in _SMTP_REPLY.finditer(log_text):
+        code = int(next(g for g in match.groups() if g))
+        if 400 <= code <= 599:
+            return code < 500
+    # Timeouts, refused/reset connections, DNS failures, 'connection error' and anything unrecognised.
+    return not _PERMANENT_WORDS.search(log_text)
+
+
+# --- Apprise plumbing -----------------------------------------------------------------------------
+
+_apprise_logger = logging.getLogger("apprise")
+_capture: contextvars.ContextVar[list[logging.LogRecord] | None] = contextvars.ContextVar(
+    "monitor_notify_capture", default=None
+)
+
+
+class _CaptureHandler(logging.Handler):
+    """Hands each Apprise record to the capture list of the send() that caused it, if any."""
+
+    monitor_capture = True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sink = _capture.get()
+        if sink is not None:
+            sink.append(record)
+
+
+def _own_apprise_logger() -> None:
+    """DEBUG level (SMTP reply codes are only logged at DEBUG) and no propagation (Apprise logs URLs
+    with tokens). Re-asserted before each send, since logging set-up elsewhere may lower the level."""
+    if _apprise_logger.level != logging.DEBUG:
+        _apprise_logger.setLevel(logging.DEBUG)
+    _apprise_logger.propagate = False
+
+
+def _install_capture_handler() -> None:
+    for handler in list(_apprise_logger.handlers):
+        if getattr(handler, "monitor_capture", False):  # from an earlier import of this module
+            _apprise_logger.removeHandler(handler)
+    _apprise_logger.addHandler(_CaptureHandler(logging.DEBUG))
+    _own_apprise_logger()
+
+
+_install_capture_handler()
+
+
+@contextmanager
+def _capturing() -> Iterator[list[logging.LogRecord]]:
+    records: list[logging.LogRecord] = []
+    token = _capture.set(records)
+    try:
+        yield records
+    finally:
+        _capture.reset(token)
+
+
+def _record_text(record: logging.LogRecord) -> str:
+    try:
+        return record.getMessage()
+    except Exception:
+        return str(record.msg)
+
+
+def _failure_text(records: list[logging.LogRecord]) -> str:
+    """The lines that explain a failure: warnings and errors, plus the exception detail Apprise logs at
+    DEBUG ('Socket Exception: ...') and the start of the response body."""
+    lines = []
+    for record in records:
+        message = _record_text(record).strip()
+        if record.levelno >= logging.WARNING:
+            if message.startswith(("Notifying ", "Sent ")):
+                continue
+            lines.append(message)
+        elif message.startswith(("Socket Exception:", "Response Details:")):
+            lines.append(_shorten(" ".join(message.split()), 160))
+    return "; ".join(dict.fromkeys(lines))
+
+
+def _make_asset() -> apprise.AppriseAsset:
+    try:  # Apprise 2.x: a per-service deadline; memory-only persistent storage
+        return apprise.AppriseAsset(service_timeout=SEND_DEADLINE, storage_mode="memory")
+    except Exception:  # older Apprise without these options
+        return apprise.AppriseAsset()
+
+
+def _query_keys(url: str) -> set[str]:
+    query = url.partition("?")[2]
+    return {pair.partition("=")[0].lower() for pair in query.split("&") if pair}
+
+
+def _problem(url: str, records: list[logging.LogRecord], secrets: set[str]) -> str:
+    match = _SCHEME.match(url)
+    if not match:
+        return f"this is not an Apprise URL (expected scheme://...); see {APPRISE_WIKI}"
+    scheme = match.group(1).lower()
+    if scheme not in _known_schemes():
+        return f"Apprise does not understand this URL (scheme '{scheme}'); see {APPRISE_WIKI}"
+    details = [
+        _record_text(r).strip()
+        for r in records
+        if r.levelno == logging.WARNING and "URL" not in _record_text(r)  # ERROR lines repeat the URL
+    ]
+    detail = scrub("; ".join(d.rstrip(". :") for d in details), secrets)
+    because = f": {_shorten(detail, REASON_MAX)}" if detail else " (missing or invalid parts)"
+    return f"Apprise cannot use this '{scheme}' URL{because}; see {APPRISE_WIKI}"
+
+
+def _known_schemes() -> set[str]:
+    try:
+        from apprise.manager_plugins import NotificationManager
+
+        return {str(s).lower() for s in NotificationManager().schemas()}
+    except Exception:  # pragma: no cover - other Apprise versions
+        return set()
+
+
+def _load(url: str) -> tuple[Any | None, str | None]:
+    """(plugin, None) when Apprise accepts the URL as exactly one service, else (None, problem)."""
+    secrets = secret_parts(url)
+    _own_apprise_logger()
+    with _capturing() as records:
+        try:
+            plugin = apprise.Apprise.instantiate(url, asset=_make_asset(), suppress_exceptions=True)
+        except Exception:  # defensive: instantiate() is documented not to raise
+            plugin = None
+    if plugin is None:
+        return None, _problem(url, records, secrets)
+    return plugin, None
+
+
+def check_channel_url(url: str) -> str | None:
+    """None if Apprise accepts this URL, else a one-line problem (never containing the URL's secrets)."""
+    if not url or not url.strip():
+        return f"the URL is empty; see {APPRISE_WIKI}"
+    _plugin, problem = _load(url.strip())
+    return problem
+
+
+def _text_only(plugin: Any) -> bool:
+    """True when the service's (possibly ?format= overridden) default format is plain text."""
+    resolve = getattr(plugin, "resolve_format", None)
+    if callable(resolve):  # Apprise 2.x
+        fmt = resolve(None)
+    else:
+        fmt = plugin.notify_format
+        if isinstance(fmt, tuple):
+            fmt = fmt[0]
+    return fmt == NotifyFormat.TEXT
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    ok: bool
+    reason: str | None  # why it failed, from Apprise's log; never contains the URL or its secrets
+    retryable: bool
+
+
+class Channel:
+    """One Apprise object per channel, built once; `send` never raises for delivery failures."""
+
+    def __init__(self, name: str, url: str) -> None:
+        url = url.strip()
+        plugin, problem = _load(url)
+        if plugin is None:
+            raise DeliveryError(f"channel '{name}': {problem}")
+        self.name = name
+        self._secrets = frozenset(secret_parts(url))
+        keys = _query_keys(url)
+        if hasattr(plugin, "retry"):
+            plugin.retry = 0  # the outbox retries with backoff
+        if "cto" not in keys and getattr(plugin, "socket_connect_timeout", None):
+            plugin.socket_connect_timeout = min(float(plugin.socket_connect_timeout), CONNECT_TIMEOUT)
+        if "rto" not in keys and getattr(plugin, "socket_read_timeout", None):
+            plugin.socket_read_timeout = min(float(plugin.socket_read_timeout), READ_TIMEOUT)
+        self.service: str = str(getattr(plugin, "service_name", "unknown"))
+        self.text_only = _text_only(plugin)
+        self._apprise = apprise.Apprise(asset=plugin.asset)
+        self._apprise.add(plugin)
+
+    def __repr__(self) -> str:
+        return f"Channel(name={self.name!r}, service={self.service!r})"
+
+    def send(self, message: Message) -> DeliveryOutcome:
+        """Deliver one message; the outcome says whether it arrived and, if not, whether to retry."""
+        if self.text_only:
+            body, body_format = message.text, NotifyFormat.TEXT
+        else:
+            body, body_format = message.markdown, NotifyFormat.MARKDOWN
+        _own_apprise_logger()
+        with _capturing() as records:
+            try:
+                result = self._apprise.notify(body=body, title=message.subject, body_format=body_format)
+            except Exception as exc:  # an Apprise bug must not take the delivery loop down
+                reason = scrub(f"{type(exc).__name__}: {exc}", self._secrets)
+                return DeliveryOutcome(ok=False, reason=_shorten(reason, REASON_MAX), retryable=True)
+        if result:
+            return DeliveryOutcome(ok=True, reason=None, retryable=False)
+        text = _failure_text(records)
+        status = getattr(result, "status", None)
+        if getattr(status, "name", "") == "TIMEOUT":
+            text = f"no answer within {SEND_DEADLINE:g}s (timed out)" + (f"; {text}" if text else "")
+        if not text:
+            text = f"{self.service} reported a failure without details"
+        retryable = is_retryable(text)
+        reason = _shorten(scrub(text, self._secrets), REASON_MAX)
+        return DeliveryOutcome(ok=False, reason=reason, retryable=retryable)
+
+
+# --- console:// -----------------------------------------------------------------------------------
+
+_console_lock = threading.Lock()
+
+
+def _console_send(body: str, title: str, *args: Any, **kwargs: Any) -> bool:
+    """console:// — print the alert to stdout, flushed, so the terminal or journal shows it at once."""
+    with _console_lock:  # keep concurrent alerts from interleaving
+        out = sys.stdout
+        out.write(f"{title}\n{body}" if title else body)
+        if not body.endswith("\n"):
+            out.write("\n")
+        out.write("\n")
+        out.flush()
+    return True
+
+
+def _register_console() -> None:
+    """Register console:// once; a second import (reload, test re-import) finds it and does nothing."""
+    if "console" in _known_schemes():
+        return
+    from apprise.decorators import notify
+
+    notify(on="console", name="Console (stdout)", body_format=NotifyFormat.TEXT)(_console_send)
+
+
+_register_console()
