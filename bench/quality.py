@@ -35,7 +35,17 @@ TOPICS = ("ceasefire", "escalation")
 # The baseline a user would write in five minutes: one short word list per topic, any occurrence counts.
 BASELINE_WORDS = {
     "ceasefire": {"ceasefire", "cease-fire", "truce"},
-    "escalation": {"attack", "attacks", "strike", "strikes", "shelling", "war", "offensive", "missile", "missiles"},
+    "escalation": {
+        "attack",
+        "attacks",
+        "strike",
+        "strikes",
+        "shelling",
+        "war",
+        "offensive",
+        "missile",
+        "missiles",
+    },
 }
 _BASELINE_TOKEN = re.compile(r"[a-z]+(?:-[a-z]+)*")
 
@@ -90,7 +100,9 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
 
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("-c", "--config", type=Path, default=ROOT / "config" / "rules", help="rules dir or monitor.yaml")
+    parser.add_argument(
+        "-c", "--config", type=Path, default=ROOT / "config" / "rules", help="rules dir or monitor.yaml"
+    )
     parser.add_argument("--errors", action="store_true", help="list misclassified ids with the reason")
     parser.add_argument("--repeat", type=int, default=3, help="timing passes over the dev set (best is kept)")
     args = parser.parse_args(list(argv) if argv is not None else None)
@@ -128,7 +140,9 @@ def main(argv: Iterable[str] | None = None) -> int:
             best = run if best is None or run[2] > best[2] else best
         results[name] = best
 
-    print(f"dev set: {len(items)} items scored ({len(rows) - len(items)} borderline left out), rules: {args.config}")
+    print(
+        f"dev set: {len(items)} items scored ({len(rows) - len(items)} borderline left out), rules: {args.config}"
+    )
     for topic in TOPICS:
         positives = sum(1 for i in items if i[topic])
         print(f"\n{topic} ({positives} positives)")
@@ -139,8 +153,10 @@ def main(argv: Iterable[str] | None = None) -> int:
             print(f"  {name:<18}{tp:>5}{fp:>5}{fn:>5}{p:>11.3f}{r:>8.3f}{f:>7.3f}")
     print()
     speed_m, speed_b = results["matcher"][2], results["keyword baseline"][2]
-    print(f"throughput: matcher {speed_m:,.0f} items/s, keyword baseline {speed_b:,.0f} items/s "
-          f"(ratio {speed_m / speed_b:.3f})")
+    print(
+        f"throughput: matcher {speed_m:,.0f} items/s, keyword baseline {speed_b:,.0f} items/s "
+        f"(ratio {speed_m / speed_b:.3f})"
+    )
 
     if args.errors:
         for topic in TOPICS:

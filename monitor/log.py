@@ -57,7 +57,7 @@ def configure(level: str = "INFO", json: bool | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler", "apprise", "alembic"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):  # apprise: see notify.py
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -31,8 +31,9 @@ Time limits and retries
 
 Logging
     Apprise's DEBUG lines contain URLs with tokens, so this module owns the "apprise" logger: level
-    DEBUG (needed to capture SMTP reply codes) and ``propagate=False``. Nothing Apprise logs reaches
-    the application's logs except through the scrubbed `DeliveryOutcome.reason`.
+    DEBUG (needed to capture SMTP reply codes) and ``propagate=False``; "urllib3" (used only by Apprise's
+    HTTP plugins, it logs request paths) gets ``propagate=False`` too. Nothing Apprise logs reaches the
+    application's logs except through the scrubbed `DeliveryOutcome.reason`.
 
 console://
     A scheme registered here that prints the plain-text alert to stdout (flushed), so the default
@@ -364,6 +365,9 @@ def is_retryable(log_text: str) -> bool:
 # --- Apprise plumbing -----------------------------------------------------------------------------
 
 _apprise_logger = logging.getLogger("apprise")
+# Apprise's HTTP plugins use requests; urllib3 logs request paths (tokens) at DEBUG. Only Apprise uses it
+# here (feeds are fetched with httpx), so its records are kept out of the application's logs as well.
+_urllib3_logger = logging.getLogger("urllib3")
 _capture: contextvars.ContextVar[list[logging.LogRecord] | None] = contextvars.ContextVar(
     "monitor_notify_capture", default=None
 )
@@ -386,6 +390,7 @@ def _own_apprise_logger() -> None:
     if _apprise_logger.level != logging.DEBUG:
         _apprise_logger.setLevel(logging.DEBUG)
     _apprise_logger.propagate = False
+    _urllib3_logger.propagate = False
 
 
 def _install_capture_handler() -> None:
@@ -416,6 +421,9 @@ def _record_text(record: logging.LogRecord) -> str:
         return str(record.msg)
 
 
+_ERRNO = re.compile(r"\[Errno -?\d+\][^\"')\]]*")
+
+
 def _failure_text(records: list[logging.LogRecord]) -> str:
     """The lines that explain a failure: warnings and errors, plus the exception detail Apprise logs at
     DEBUG ('Socket Exception: ...') and the start of the response body."""
@@ -426,7 +434,12 @@ def _failure_text(records: list[logging.LogRecord]) -> str:
             if message.startswith(("Notifying ", "Sent ")):
                 continue
             lines.append(message)
-        elif message.startswith(("Socket Exception:", "Response Details:")):
+        elif message.startswith("Socket Exception:"):
+            # requests wraps the OS error in pool/URL noise; the innermost [Errno N] text is the news
+            errno = _ERRNO.findall(message)
+            detail = f"Socket Exception: {errno[-1].strip()}" if errno else message
+            lines.append(_shorten(" ".join(detail.split()), 160))
+        elif message.startswith("Response Details:"):
             lines.append(_shorten(" ".join(message.split()), 160))
     return "; ".join(dict.fromkeys(lines))
 
@@ -510,6 +523,15 @@ class DeliveryOutcome:
     retryable: bool
 
 
+class _Secrets(frozenset[str]):
+    """The secret fragments of a channel URL; its repr hides them (vars(channel), debuggers, log dumps)."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} secret URL parts hidden>"
+
+    __str__ = __repr__
+
+
 class Channel:
     """One Apprise object per channel, built once; `send` never raises for delivery failures."""
 
@@ -519,7 +541,7 @@ class Channel:
         if plugin is None:
             raise DeliveryError(f"channel '{name}': {problem}")
         self.name = name
-        self._secrets = frozenset(secret_parts(url))
+        self._secrets = _Secrets(secret_parts(url))
         keys = _query_keys(url)
         if hasattr(plugin, "retry"):
             plugin.retry = 0  # the outbox retries with backoff

@@ -411,13 +411,13 @@ def _check_rule_references(
                 )
     watch_index = {f"watches.{i}": w.name for i, w in enumerate(pack.watches)}
     for key, error in check_rules(pack):
-        kind, name, _ = key.split(".")
+        kind, name, field = key.split(".", 2)
         source = (
             sources[("watches", watch_index[f"{kind}.{name}"])]
             if kind == "watches"
             else sources[(kind, name)]
         )
-        path = (*source.path, "query")
+        path = (*source.path, field)
         caret = " " * (error.column - 1) + "^"
         problems.append(
             f"{source.located.where(path, error.column)}: {_dotted(path)}: {error.message}\n"

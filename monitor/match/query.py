@@ -287,11 +287,12 @@ class _Parser:
             raise self.error("unexpected ')' with no matching '('", self.tok.column)
         if self.tok.kind != "EOF":  # pragma: no cover - every other token starts a term or an operator
             raise self.error(f"unexpected {_describe(self.tok)}", self.tok.column)
-        if not _positive(node):
+        absence = _absence_column(node)
+        if absence is not None:
             raise self.error(
-                "the query matches only by absence (NOT ...): add a word, phrase, @entity or #topic "
-                "that the item must contain",
-                node.column,
+                "this NOT would match items by absence alone: add a word, phrase, @entity or #topic "
+                "that the item must contain (e.g. 'truce NOT trade')",
+                absence,
             )
         return node
 
@@ -400,17 +401,18 @@ def _check_scope(parser: _Parser, node: Node, scope: _Tok) -> None:
             stack.extend((current.left, current.right))
 
 
-def _positive(node: Node) -> bool:
-    """Whether a match of `node` requires something to be present (NOT-only queries match almost anything)."""
+def _absence_column(node: Node) -> int | None:
+    """Column of the NOT that lets `node` match by absence alone (NOT-only queries match almost anything)."""
     if isinstance(node, Not):
-        return False
+        return node.column
     if isinstance(node, And):
-        return any(_positive(c) for c in node.children)
+        columns = [_absence_column(c) for c in node.children]
+        return None if None in columns else columns[0]
     if isinstance(node, Or):
-        return all(_positive(c) for c in node.children)
+        return next((c for c in map(_absence_column, node.children) if c is not None), None)
     if isinstance(node, Scope):
-        return _positive(node.child)
-    return True
+        return _absence_column(node.child)
+    return None
 
 
 def _column(node: Node) -> int:

@@ -23,6 +23,7 @@ import email
 import email.message
 import email.policy
 import json
+import logging
 import socket
 import threading
 from collections.abc import Iterator
@@ -54,6 +55,12 @@ class Collector(list[T]):
             super().append(item)
             self._cond.notify_all()
 
+    @property
+    def items(self) -> list[T]:
+        """A snapshot copy of everything received so far."""
+        with self._cond:
+            return list(self)
+
     def wait_for(self, count: int, timeout: float = 5.0) -> list[T]:
         """Block until at least `count` items arrived; return a snapshot, or raise AssertionError on timeout."""
         with self._cond:
@@ -78,6 +85,11 @@ class ReceivedMail(email.message.EmailMessage):
     mail_from: str = ""
     rcpt_tos: tuple[str, ...] = ()
     login: str | None = None  # the AUTH user name the client logged in with, if any
+
+    @property
+    def message(self) -> ReceivedMail:
+        """The message itself (kept so that `mail.message["Subject"]` reads naturally too)."""
+        return self
 
     def part(self, content_type: str) -> str | None:
         """The decoded body of the first part with this content type (e.g. 'text/plain'), or None."""
@@ -162,6 +174,8 @@ def smtp_server(*, reject_auth: bool = False) -> Iterator[SmtpServer]:
         auth_require_tls=False,
         auth_required=False,
     )
+    # aiosmtpd logs a deprecation warning of its own on every AUTH; keep test output clean
+    logging.getLogger("mail.log").setLevel(logging.ERROR)
     controller.start()
     try:
         yield server
@@ -170,6 +184,13 @@ def smtp_server(*, reject_auth: bool = False) -> Iterator[SmtpServer]:
 
 
 # --- HTTP webhook receiver --------------------------------------------------------------------------
+
+
+class _CallableDict(dict[str, Any]):
+    """A parsed JSON object that can also be called, so tests may write `.json` or `.json()`."""
+
+    def __call__(self) -> dict[str, Any]:
+        return self
 
 
 @dataclass(frozen=True)
@@ -181,8 +202,9 @@ class ReceivedRequest:
 
     @property
     def json(self) -> Any:
-        """The body parsed as JSON."""
-        return json.loads(self.body)
+        """The body parsed as JSON; `post.json["title"]` and `post.json()["title"]` both work."""
+        value = json.loads(self.body)
+        return _CallableDict(value) if isinstance(value, dict) else value
 
 
 @dataclass
@@ -237,7 +259,9 @@ def webhook_receiver(status: int = 200) -> Iterator[WebhookReceiver]:
     httpd = ThreadingHTTPServer((LOOPBACK, 0), Handler)
     httpd.daemon_threads = True
     receiver = WebhookReceiver(host=LOOPBACK, port=httpd.server_address[1], status=status)
-    thread = threading.Thread(target=httpd.serve_forever, name="webhook-receiver", daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="webhook-receiver", daemon=True
+    )
     thread.start()
     try:
         yield receiver

@@ -1,0 +1,185 @@
+"""monitor.notify against real loopback servers: aiosmtpd for mailto://, an HTTP receiver for json://."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from monitor.notify import Alert, Channel, DeliveryOutcome, render
+from tests.helpers.servers import free_port, smtp_server, webhook_receiver
+
+pytestmark = pytest.mark.integration
+
+CANARY = "canary5Hq8Wz3Lp0Rt"
+
+ALERT = Alert(
+    watch="karabakh",
+    severity="critical",
+    topics=["ceasefire", "escalation"],
+    place="Nagorno-Karabakh",
+    entities=["Nagorno-Karabakh", "Armenia", "Azerbaijan", "Stepanakert"],
+    headline="Ceasefire violated as artillery shells Stepanakert <script>alert(1)</script>",
+    outlet="Caucasus Wire",
+    published_at=datetime(2020, 9, 27, 14, 5, tzinfo=UTC),
+    link="https://example.org/news/cw-1?id=7&lang=en",
+    evidence=['escalation: "shells" (title)', 'ceasefire: "ceasefire" (title)'],
+    summary="Martial law and mobilisation were declared.",
+)
+MESSAGE = render(ALERT)
+
+
+def _assert_secret_safe(outcome: DeliveryOutcome) -> None:
+    assert CANARY not in repr(outcome)
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A port that accepts TCP connections but never says anything (a hung server)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        yield sock.getsockname()[1]
+
+
+# --- email -----------------------------------------------------------------------------------------
+
+
+def test_email_arrives_with_subject_headline_link_and_evidence() -> None:
+    """mailto:// over plain SMTP with AUTH delivers one email whose subject is the alert subject and whose
+    text and HTML parts carry the headline, link and evidence, with feed HTML escaped."""
+    with smtp_server() as smtp:
+        channel = Channel("ops-email", smtp.mailto_url(password=CANARY))
+        outcome = channel.send(MESSAGE)
+        [mail] = smtp.messages.wait_for(1)
+
+    assert outcome == DeliveryOutcome(ok=True, reason=None, retryable=False)
+    assert mail["Subject"] == MESSAGE.subject
+    assert mail["Subject"].startswith("[ESCALATION] Nagorno-Karabakh: Ceasefire violated")
+    assert (mail.mail_from, mail.rcpt_tos, mail.login) == (
+        "monitor@example.org",
+        ("ops@example.org",),
+        "alerts",
+    )
+    text, html = mail.part("text/plain"), mail.part("text/html")
+    assert text is not None and html is not None
+    for part in (text, html):
+        for expected in (
+            "Ceasefire violated as artillery shells Stepanakert",
+            "Caucasus Wire",
+            "2020-09-27 14:05 UTC",
+            "critical",
+            "Stepanakert",
+            '"shells" (title)',
+            '"ceasefire" (title)',
+        ):
+            assert expected in part, (expected, part)
+    assert "https://example.org/news/cw-1?id=7&lang=en" in text
+    assert 'href="https://example.org/news/cw-1?id=7&amp;lang=en"' in html
+    assert "<script>" not in html
+
+
+def test_email_auth_failure_535_is_permanent() -> None:
+    """An SMTP server answering AUTH with 535 gives ok=False, retryable=False, a reason naming 535, no password."""
+    with smtp_server(reject_auth=True) as smtp:
+        outcome = Channel("ops-email", smtp.mailto_url(password=CANARY)).send(MESSAGE)
+        assert set(smtp.logins) == {"alerts"}  # smtplib tries each AUTH mechanism once
+        assert smtp.messages == []
+
+    assert outcome.ok is False and outcome.retryable is False
+    assert outcome.reason and "535" in outcome.reason
+    _assert_secret_safe(outcome)
+
+
+def test_email_to_a_closed_port_is_retryable_and_quick() -> None:
+    """mailto:// to a port where nothing listens fails as retryable (connection refused) in under 5 s."""
+    url = (
+        f"mailto://alerts:{CANARY}@127.0.0.1:{free_port()}?mode=insecure&from=a@example.org&to=b@example.org"
+    )
+    started = time.monotonic()
+    outcome = Channel("ops-email", url).send(MESSAGE)
+    assert time.monotonic() - started < 5
+    assert outcome.ok is False and outcome.retryable is True
+    assert outcome.reason and "refused" in outcome.reason.lower()
+    _assert_secret_safe(outcome)
+
+
+def test_email_to_a_hung_server_times_out_as_retryable(silent_port: int) -> None:
+    """A server that never greets makes mailto:// give up after the URL's cto= seconds, as retryable."""
+    url = (
+        f"mailto://alerts:{CANARY}@127.0.0.1:{silent_port}"
+        "?mode=insecure&from=a@example.org&to=b@example.org&cto=1"
+    )
+    started = time.monotonic()
+    outcome = Channel("ops-email", url).send(MESSAGE)
+    assert time.monotonic() - started < 5
+    assert outcome.ok is False and outcome.retryable is True
+    assert outcome.reason and "timed out" in outcome.reason
+    _assert_secret_safe(outcome)
+
+
+# --- json:// webhook --------------------------------------------------------------------------------
+
+
+def test_json_webhook_receives_title_and_plain_text_message() -> None:
+    """json:// POSTs {title: subject, message: plain-text body} with the headline, link and evidence."""
+    with webhook_receiver() as hook:
+        outcome = Channel("team-hook", hook.json_url(f"/alerts/{CANARY}")).send(MESSAGE)
+        [post] = hook.requests.wait_for(1)
+
+    assert outcome == DeliveryOutcome(ok=True, reason=None, retryable=False)
+    assert post.method == "POST" and post.path == f"/alerts/{CANARY}"
+    assert post.headers["Content-Type"] == "application/json"
+    assert post.json["title"] == MESSAGE.subject
+    assert post.json["message"] == MESSAGE.text.rstrip("\n")
+    for expected in ("Ceasefire violated", "https://example.org/news/cw-1?id=7&lang=en", '"shells" (title)'):
+        assert expected in post.json["message"]
+
+
+@pytest.mark.parametrize(
+    ("status", "retryable"),
+    [(404, False), (401, False), (400, False), (500, True), (503, True), (429, True)],
+)
+def test_json_webhook_error_status_is_classified(status: int, retryable: bool) -> None:
+    """A webhook answering 4xx is a permanent failure, 5xx and 429 are retryable; the path token stays hidden."""
+    with webhook_receiver(status=status) as hook:
+        outcome = Channel("team-hook", hook.json_url(f"/alerts/{CANARY}")).send(MESSAGE)
+        hook.requests.wait_for(1)
+
+    assert outcome.ok is False and outcome.retryable is retryable
+    assert outcome.reason and f"error={status}" in outcome.reason
+    _assert_secret_safe(outcome)
+
+
+def test_json_webhook_on_a_closed_port_is_retryable_and_quick() -> None:
+    """json:// to a port where nothing listens fails as retryable in under 5 s, without the URL's secrets."""
+    url = f"json://user:{CANARY}@127.0.0.1:{free_port()}/alerts/{CANARY}?token={CANARY}"
+    started = time.monotonic()
+    outcome = Channel("team-hook", url).send(MESSAGE)
+    assert time.monotonic() - started < 5
+    assert outcome.ok is False and outcome.retryable is True
+    assert outcome.reason and "refused" in outcome.reason.lower()
+    _assert_secret_safe(outcome)
+
+
+def test_json_webhook_that_never_answers_times_out_as_retryable(silent_port: int) -> None:
+    """A webhook that accepts the connection but never answers gives up after rto= seconds, as retryable."""
+    url = f"json://127.0.0.1:{silent_port}/alerts/{CANARY}?rto=1"
+    started = time.monotonic()
+    outcome = Channel("team-hook", url).send(MESSAGE)
+    assert time.monotonic() - started < 5
+    assert outcome.ok is False and outcome.retryable is True
+    assert outcome.reason and "timed out" in outcome.reason.lower()
+    _assert_secret_safe(outcome)
+
+
+def test_one_channel_object_delivers_repeatedly() -> None:
+    """A Channel is built once and reused: three sends arrive as three separate POSTs."""
+    with webhook_receiver() as hook:
+        channel = Channel("team-hook", hook.json_url())
+        outcomes = [channel.send(MESSAGE) for _ in range(3)]
+        posts = hook.requests.wait_for(3)
+    assert all(o.ok for o in outcomes) and len(posts) == 3

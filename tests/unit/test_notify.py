@@ -1,0 +1,383 @@
+"""monitor.notify: rendering, failure classification, secret scrubbing, channel construction, console://."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from monitor import notify
+from monitor.errors import DeliveryError
+from monitor.notify import (
+    Alert,
+    Channel,
+    DeliveryOutcome,
+    check_channel_url,
+    is_retryable,
+    render,
+    scrub,
+    secret_parts,
+)
+from tests.helpers.servers import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+CANARY = "canary7Q2xZ9vK4mW1"
+
+ALERT = Alert(
+    watch="karabakh",
+    severity="high",
+    topics=["ceasefire", "escalation"],
+    place="Nagorno-Karabakh",
+    entities=["Nagorno-Karabakh", "Armenia", "Azerbaijan"],
+    headline="Ceasefire violated as artillery shells Stepanakert",
+    outlet="TASS",
+    published_at=datetime(2020, 9, 27, 14, 5, tzinfo=UTC),
+    link="https://tass.com/world/1205?utm=x&id=2",
+    evidence=['escalation: "shells" (title)', 'ceasefire: "ceasefire" (title)'],
+    summary="Martial law and mobilisation were declared in Armenia.",
+)
+
+
+# --- render ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("topics", "place", "expected"),
+    [
+        (["ceasefire", "escalation"], "Nagorno-Karabakh", "[ESCALATION] Nagorno-Karabakh: "),
+        (["escalation"], "Nagorno-Karabakh", "[ESCALATION] Nagorno-Karabakh: "),
+        (["ceasefire"], "Nagorno-Karabakh", "[CEASEFIRE] Nagorno-Karabakh: "),
+        (["mobilisation", "ceasefire"], "Sudan", "[CEASEFIRE] Sudan: "),
+        (["mobilisation", "drones"], "Sudan", "[MOBILISATION] Sudan: "),
+        ([], "Sudan", "[ALERT] Sudan: "),
+        (["ceasefire"], "", "[CEASEFIRE] "),
+    ],
+)
+def test_subject_tag_is_the_highest_priority_topic(topics: list[str], place: str, expected: str) -> None:
+    """The subject carries one tag (escalation before ceasefire, else the first topic) then place and headline."""
+    subject = render(replace(ALERT, topics=topics, place=place)).subject
+    assert subject == expected + ALERT.headline
+
+
+def test_text_and_markdown_carry_every_field() -> None:
+    """Both bodies name the topics, watch, severity, entities, headline, outlet, UTC time, link, evidence."""
+    message = render(ALERT)
+    for body in (message.text, message.markdown):
+        for expected in (
+            "CEASEFIRE + ESCALATION",
+            "karabakh",
+            "high",
+            "Nagorno-Karabakh, Armenia, Azerbaijan",
+            ALERT.headline,
+            "TASS",
+            "2020-09-27 14:05 UTC",
+            "https://tass.com/world/1205?utm=x&id=2",
+            '"shells" (title)',
+            '"ceasefire" (title)',
+            "Martial law and mobilisation",
+        ):
+            assert expected in body, (expected, body)
+
+
+def test_markdown_is_markdown_and_text_is_plain() -> None:
+    """The Markdown body uses bold labels and an autolink; the text body has no Markdown syntax."""
+    message = render(ALERT)
+    assert "**Outlet:** TASS" in message.markdown
+    assert "<https://tass.com/world/1205?utm=x&id=2>" in message.markdown
+    assert "**" not in message.text
+    assert "Outlet:    TASS" in message.text
+
+
+def test_untrusted_text_is_flattened_and_escaped() -> None:
+    """HTML in feed text is reduced to plain text, and Markdown/HTML syntax in it cannot take effect."""
+    alert = replace(
+        ALERT,
+        headline="Shelling <b>resumes</b> *now* [click](http://evil.example) a_b",
+        summary="<p>Tanks &amp; troops</p><script>alert(1)</script>\n\n  moved   in",
+        evidence=['escalation: "<img src=x onerror=alert(1)>" (summary)'],
+    )
+    message = render(alert)
+    assert "Shelling resumes *now* [click](http://evil.example) a_b" in message.text
+    assert "Tanks & troops moved in" in message.text
+    assert "alert(1)" not in message.text
+    assert r"Shelling resumes \*now\* \[click\](http://evil.example) a\_b" in message.markdown
+    assert "Tanks &amp; troops moved in" in message.markdown
+    assert "<img" not in message.markdown and "<b>" not in message.markdown
+
+
+def test_a_link_that_is_not_http_is_not_made_clickable() -> None:
+    """Only http(s) links become Markdown autolinks; anything else is shown as escaped text."""
+    message = render(replace(ALERT, link="javascript:alert(1)//<x>"))
+    assert "<javascript:" not in message.markdown
+    assert "javascript:alert(1)//&lt;x&gt;" in message.markdown
+
+
+@pytest.mark.parametrize(
+    ("published_at", "shown"),
+    [
+        (datetime(2020, 9, 27, 18, 5, tzinfo=timezone(timedelta(hours=4))), "2020-09-27 14:05 UTC"),
+        (datetime(2020, 9, 27, 14, 5), "2020-09-27 14:05 UTC"),
+        (None, "Published: unknown"),
+    ],
+)
+def test_published_time_is_shown_in_utc(published_at: datetime | None, shown: str) -> None:
+    """Publication times are converted to UTC (naive ones taken as UTC); a missing one says 'unknown'."""
+    assert shown in render(replace(ALERT, published_at=published_at)).text
+
+
+def test_long_headline_is_shortened_in_the_subject_only() -> None:
+    """A very long headline is cut with an ellipsis in the subject and kept whole in the body."""
+    headline = "Shelling " * 60
+    message = render(replace(ALERT, headline=headline))
+    assert len(message.subject) < 200 and message.subject.endswith("…")
+    assert headline.strip() in message.text
+
+
+# --- failure classification -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("log_text", "retryable"),
+    [
+        # HTTP statuses as Apprise's HTTP plugins log them
+        ("Failed to send JSON POST notification: Page not found., error=404.", False),
+        ("Failed to send Telegram notification: Unauthorized., error=401.", False),
+        ("Failed to send Slack notification: Forbidden., error=403.", False),
+        ("Failed to send JSON POST notification: Bad Request., error=400.", False),
+        ("Failed to send JSON POST notification: Internal server error., error=500.", True),
+        ("Failed to send Discord notification: Service unavailable., error=503.", True),
+        ("Failed to send JSON POST notification: error=429.", True),
+        ("Failed to send JSON POST notification: error=408.", True),
+        # SMTP replies as smtplib exceptions print them
+        (
+            'Connection error while submitting email to "smtp.example.org"; '
+            "Socket Exception: (535, b'5.7.8 Authentication credentials invalid')",
+            False,
+        ),
+        ("Socket Exception: (550, b'5.1.1 <nobody@example.org>: Recipient address rejected')", False),
+        ("SMTP recipient x@example.org was refused: 550 b'no such user'", False),
+        ("Socket Exception: (421, b'4.7.0 Try again later, closing connection.')", True),
+        ("Socket Exception: (451, b'4.3.0 Temporary local problem')", True),
+        # transport failures
+        (
+            'Connection error while submitting email to "127.0.0.1"; Socket Exception: [Errno 111] Connection refused',
+            True,
+        ),
+        (
+            "A Connection error occurred sending JSON notification to 127.0.0.1.; Socket Exception: "
+            "HTTPConnectionPool(host='127.0.0.1', port=9): Read timed out. (read timeout=4.0)",
+            True,
+        ),
+        ("Socket Exception: Connection unexpectedly closed: timed out", True),
+        ("Socket Exception: [Errno -3] Temporary failure in name resolution", True),
+        ("Socket Exception: [Errno 104] Connection reset by peer", True),
+        ("no answer within 30s (timed out)", True),
+        # configuration-type failures
+        ("Socket Exception: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed", False),
+        ("SMTP AUTH extension not supported by server.", False),
+        ("There are no Email recipients to notify", False),
+        # nothing recognisable: retry (the outbox's attempt limit ends it)
+        ("Telegram reported a failure without details", True),
+    ],
+)
+def test_is_retryable_classifies_apprise_log_text(log_text: str, retryable: bool) -> None:
+    """5xx/429/408, SMTP 4xx, timeouts and refused connections retry; 4xx, SMTP 5xx, auth and TLS do not."""
+    assert is_retryable(log_text) is retryable
+
+
+# --- secrets ---------------------------------------------------------------------------------------
+
+
+def test_secret_parts_of_typical_urls() -> None:
+    """Passwords, tokens in host or path and secret query values are secret; hosts, ports, settings are not."""
+    parts = secret_parts(f"mailtos://alerts:{CANARY}@smtp.example.org:587?to=ops@example.org&mode=ssl")
+    assert CANARY in parts and "smtp.example.org" not in parts and "ssl" not in parts
+    parts = secret_parts(f"tgram://123456789:{CANARY}/-100200300")
+    assert any(CANARY in p for p in parts) and "-100200300" in parts
+    parts = secret_parts(f"json://hooks.example.org/alerts/{CANARY}?token={CANARY}x&format=text")
+    assert {CANARY, f"{CANARY}x"} <= parts and "text" not in parts
+    assert "hooks.example.org" not in parts
+
+
+def test_scrub_removes_secrets_and_cuts_urls() -> None:
+    """scrub() replaces given secrets and reduces any URL in the text to scheme://host."""
+    text = (
+        f"POST https://user:{CANARY}@hooks.example.org/a/{CANARY}?k=v failed; "
+        f"HTTPConnectionPool(host='x', port=1): Max retries exceeded with url: /a/{CANARY} (refused); "
+        f"tgram://{CANARY}/chat"
+    )
+    out = scrub(text, {CANARY})
+    assert CANARY not in out
+    assert "https://hooks.example.org/…" in out
+    assert "with url: …" in out
+    assert "tgram://***/…" in out
+
+
+def test_canary_secret_never_appears_in_outcome_channel_or_error() -> None:
+    """A token in a channel URL is absent from the failure reason, the reprs and the DeliveryError text."""
+    port = free_port()  # nothing listens: connection refused
+    urls = [
+        f"json://user:{CANARY}@127.0.0.1:{port}/hook/{CANARY}?token={CANARY}",
+        f"mailto://alerts:{CANARY}@127.0.0.1:{port}?mode=insecure&from=a@example.org&to=b@example.org",
+    ]
+    for url in urls:
+        channel = Channel("ops", url)
+        outcome = channel.send(render(ALERT))
+        assert outcome.ok is False and outcome.reason
+        for shown in (outcome.reason, repr(outcome), str(outcome), repr(channel), str(vars(channel))):
+            assert CANARY not in shown, shown
+
+    bad = [
+        f"foo://user:{CANARY}@host/{CANARY}",
+        f"mailto://user:{CANARY}@",
+        f"tgram://{CANARY}/",
+        f"mailto://user:{CANARY}@example.org?mode=bogus",
+    ]
+    for url in bad:
+        with pytest.raises(DeliveryError) as info:
+            Channel("ops", url)
+        assert CANARY not in str(info.value) and CANARY not in repr(info.value)
+        problem = check_channel_url(url)
+        assert problem and CANARY not in problem
+
+
+def test_apprise_log_lines_do_not_reach_application_logs() -> None:
+    """Apprise's own records (which contain URLs with tokens) never propagate to root-level handlers."""
+    seen: list[logging.LogRecord] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    root = logging.getLogger()
+    handler, level = Collect(logging.DEBUG), root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        channel = Channel("ops", f"json://127.0.0.1:{free_port()}/hook/{CANARY}")
+        outcome = channel.send(render(ALERT))
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+    assert outcome.ok is False
+    leaked = [r for r in seen if r.name.startswith(("apprise", "urllib3")) or CANARY in r.getMessage()]
+    assert not leaked, [r.getMessage() for r in leaked]
+
+
+def test_an_exception_inside_apprise_becomes_a_scrubbed_retryable_outcome(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """send() does not raise when Apprise itself fails; the exception text is scrubbed of the URL."""
+    url = f"json://127.0.0.1:{free_port()}/hook/{CANARY}"
+    channel = Channel("ops", url)
+
+    def explode(**kwargs: object) -> None:
+        raise RuntimeError(f"internal error while posting to {url}")
+
+    monkeypatch.setattr(channel._apprise, "notify", explode)
+    outcome = channel.send(render(ALERT))
+    assert outcome == DeliveryOutcome(ok=False, reason=outcome.reason, retryable=True)
+    assert outcome.reason and "RuntimeError" in outcome.reason and CANARY not in outcome.reason
+
+
+# --- channel construction ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("foo://user:pw@host", "Apprise does not understand this URL (scheme 'foo')"),
+        ("not a url", "not an Apprise URL"),
+        ("", "the URL is empty"),
+        ("mailto://u:p@example.org?mode=bogus", "The secure mode specified (bogus) is invalid"),
+        ("tgram://onlyatoken/", "Apprise cannot use this 'tgram' URL"),
+    ],
+)
+def test_check_channel_url_explains_rejections(url: str, expected: str) -> None:
+    """Rejected URLs get a one-line problem naming the scheme (never the secrets) and the Apprise wiki."""
+    problem = check_channel_url(url)
+    assert problem and expected in problem and "github.com/caronc/apprise/wiki" in problem
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "console://",
+        "mailtos://alerts:pw@example.org?to=ops@example.org",
+        "json://localhost:8080/hook",
+        "tgram://123456789:AAHxyz-abcdefghijklmnopqrstuv/-100200300",
+    ],
+)
+def test_check_channel_url_accepts_valid_urls(url: str) -> None:
+    """Valid Apprise URLs, including our console://, pass the check."""
+    assert check_channel_url(url) is None
+
+
+def test_unknown_scheme_raises_delivery_error_naming_only_the_scheme() -> None:
+    """Channel() with a URL Apprise does not know raises DeliveryError naming the channel and scheme."""
+    with pytest.raises(
+        DeliveryError, match=r"channel 'chat': Apprise does not understand this URL \(scheme 'foo'\)"
+    ):
+        Channel("chat", "foo://user:topsecret@host")
+
+
+def test_body_format_follows_the_service() -> None:
+    """json:// gets plain text, mailto:// gets Markdown (converted to HTML); ?format= overrides."""
+    assert Channel("a", "json://localhost/hook").text_only is True
+    assert Channel("b", "json://localhost/hook?format=markdown").text_only is False
+    assert Channel("c", "mailto://u:p@example.org?to=x@example.org").text_only is False
+    assert Channel("d", "console://").text_only is True
+
+
+def test_apprise_retries_are_off_and_timeouts_capped_unless_the_url_sets_them() -> None:
+    """Apprise never retries by itself; SMTP waits at most 10 s by default, and cto=/rto= in the URL win."""
+    mail = Channel("m", "mailto://u:p@example.org?to=x@example.org&retry=5")._apprise[0]
+    assert mail.retry == 0
+    assert mail.socket_connect_timeout == notify.CONNECT_TIMEOUT
+    hook = Channel("h", "json://localhost/hook?cto=2.5&rto=30")._apprise[0]
+    assert (hook.socket_connect_timeout, hook.socket_read_timeout) == (2.5, 30.0)
+
+
+# --- console:// ----------------------------------------------------------------------------------
+
+
+def test_console_channel_prints_the_plain_text_alert(capsys: pytest.CaptureFixture[str]) -> None:
+    """console:// prints the subject and the plain-text body to stdout and reports success."""
+    message = render(ALERT)
+    outcome = Channel("terminal", "console://").send(message)
+    assert outcome == DeliveryOutcome(ok=True, reason=None, retryable=False)
+    out = capsys.readouterr().out
+    assert out.startswith(message.subject + "\n")
+    assert message.text in out
+    assert "**" not in out
+
+
+def test_importing_notify_twice_keeps_one_console_scheme_and_one_log_handler() -> None:
+    """Re-importing monitor.notify (reload) registers nothing twice: one handler, one printed alert."""
+    script = (
+        "import importlib, logging\n"
+        "import monitor.notify as n\n"
+        "n = importlib.reload(n)\n"
+        "n._register_console(); n._install_capture_handler()\n"
+        "handlers = [h for h in logging.getLogger('apprise').handlers if getattr(h, 'monitor_capture', 0)]\n"
+        "assert len(handlers) == 1, handlers\n"
+        "msg = n.Message(subject='S-1', text='body-1', markdown='**body-1**')\n"
+        "assert n.Channel('c', 'console://').send(msg).ok\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("S-1") == 1 and result.stdout.count("body-1") == 1
+    assert "already defined" not in result.stderr
