@@ -13,7 +13,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -23,7 +22,7 @@ from monitor.db.engine import make_engine, migrate
 from monitor.db.store import Store
 from monitor.fetch import Fetcher
 from monitor.match import Matcher
-from monitor.notify import Channel
+from monitor.notify import Channel, secret_parts
 from monitor.pipeline import Deps, deliver_pending, poll_feeds
 from monitor.settings import Config
 
@@ -37,7 +36,7 @@ def dependencies(config: Config, clock: Clock | None = None) -> Iterator[Deps]:
     channels = {}
     for name, spec in config.settings.channels.items():
         url = spec.url.get_secret_value()
-        logging_setup.register_secrets(_secret_parts(url))
+        logging_setup.register_secrets({url, *secret_parts(url)})
         channels[name] = Channel(name, url)
     engine = make_engine(config.database_url)
     migrate(engine)
@@ -62,14 +61,6 @@ def dependencies(config: Config, clock: Clock | None = None) -> Iterator[Deps]:
     finally:
         fetcher.close()
         engine.dispose()
-
-
-def _secret_parts(url: str) -> list[str]:
-    """The URL and the parts of it that may be credentials (password, long tokens in host or path)."""
-    parts = urlsplit(url)
-    pieces = [url, parts.password or "", parts.username or ""]
-    pieces += [p for p in [parts.hostname or "", *parts.path.split("/")] if len(p) >= 16]
-    return pieces
 
 
 def run_once(config: Config) -> int:

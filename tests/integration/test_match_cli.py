@@ -1,0 +1,91 @@
+"""`news-monitor match`: the public JSON Lines contract, on the seed article and on feed files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SHARED
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = REPO / "config" / "monitor.yaml"
+SEED = SHARED / "seed" / "seed-article.txt"
+
+
+def run_match(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "monitor", "match", "-c", str(CONFIG), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(not SEED.is_file(), reason=f"seed article not found at {SEED} (../shared is absent)")
+def test_seed_article_is_flagged_with_both_topics_the_watch_and_its_entities() -> None:
+    """The reference article, read from ../shared, is a ceasefire and an escalation for the karabakh watch."""
+    lines = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    title, summary = lines[1], " ".join(lines[2:])  # line 0 is the site's section label
+    result = run_match("-", stdin=json.dumps({"id": "seed", "title": title, "summary": summary}) + "\n")
+    assert result.returncode == 0, result.stderr
+    (out,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert out["id"] == "seed"
+    assert {"ceasefire", "escalation"} <= set(out["topics"])
+    assert [w["name"] for w in out["watches"]] == ["karabakh"]
+    assert out["watches"][0]["severity"] == "high"
+    expected = {
+        "Azerbaijan",
+        "Armenia",
+        "Russia",
+        "Nagorno-Karabakh",
+        "Stepanakert",
+        "Baku",
+        "Lavrov",
+        "Bayramov",
+        "OSCE Minsk Group",
+    }
+    assert expected <= set(out["entities"])
+    assert {e["kind"] for e in out["evidence"]} == {"term", "entity"}
+    assert all({"name", "text", "field", "start", "end"} <= set(e) for e in out["evidence"])
+
+
+def test_output_keeps_input_order_and_reports_bad_lines_with_file_and_line(tmp_path: Path) -> None:
+    """Each item gives one line in order; a broken line is named by file:line, skipped, and exits 65."""
+    items = tmp_path / "items.jsonl"
+    items.write_text(
+        json.dumps({"id": "a", "title": "Truce collapses as artillery shells the border town"})
+        + "\n"
+        + "{not json\n"
+        + json.dumps({"id": "b", "title": "Bakery wins regional bread award", "description": "Crusty."})
+        + "\n",
+        encoding="utf-8",
+    )
+    result = run_match(str(items))
+    assert result.returncode == 65
+    assert f"{items}:2: not valid JSON" in result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["a", "b"]
+    assert set(out[0]["topics"]) == {"ceasefire", "escalation"} and out[1]["topics"] == []
+    assert out[1] == {"id": "b", "topics": [], "watches": [], "entities": [], "evidence": []}
+
+
+def test_rss_file_input_is_classified_per_item(tmp_path: Path) -> None:
+    """An RSS file is accepted as input; items are identified by guid."""
+    feed = tmp_path / "feed.xml"
+    feed.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        "<item><guid>g1</guid><title>Armenia declares martial law</title></item>"
+        "<item><guid>g2</guid><title>Local team wins the cup</title></item></channel></rss>",
+        encoding="utf-8",
+    )
+    result = run_match(str(feed))
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["g1", "g2"]
+    assert "escalation" in out[0]["topics"] and out[1]["topics"] == []
