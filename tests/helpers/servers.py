@@ -55,12 +55,6 @@ class Collector(list[T]):
             super().append(item)
             self._cond.notify_all()
 
-    @property
-    def items(self) -> list[T]:
-        """A snapshot copy of everything received so far."""
-        with self._cond:
-            return list(self)
-
     def wait_for(self, count: int, timeout: float = 5.0) -> list[T]:
         """Block until at least `count` items arrived; return a snapshot, or raise AssertionError on timeout."""
         with self._cond:
@@ -85,11 +79,6 @@ class ReceivedMail(email.message.EmailMessage):
     mail_from: str = ""
     rcpt_tos: tuple[str, ...] = ()
     login: str | None = None  # the AUTH user name the client logged in with, if any
-
-    @property
-    def message(self) -> ReceivedMail:
-        """The message itself (kept so that `mail.message["Subject"]` reads naturally too)."""
-        return self
 
     def part(self, content_type: str) -> str | None:
         """The decoded body of the first part with this content type (e.g. 'text/plain'), or None."""
@@ -186,13 +175,6 @@ def smtp_server(*, reject_auth: bool = False) -> Iterator[SmtpServer]:
 # --- HTTP webhook receiver --------------------------------------------------------------------------
 
 
-class _CallableDict(dict[str, Any]):
-    """A parsed JSON object that can also be called, so tests may write `.json` or `.json()`."""
-
-    def __call__(self) -> dict[str, Any]:
-        return self
-
-
 @dataclass(frozen=True)
 class ReceivedRequest:
     method: str
@@ -200,11 +182,8 @@ class ReceivedRequest:
     headers: dict[str, str]
     body: bytes
 
-    @property
     def json(self) -> Any:
-        """The body parsed as JSON; `post.json["title"]` and `post.json()["title"]` both work."""
-        value = json.loads(self.body)
-        return _CallableDict(value) if isinstance(value, dict) else value
+        return json.loads(self.body)
 
 
 @dataclass

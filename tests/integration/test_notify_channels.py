@@ -133,10 +133,10 @@ def test_json_webhook_receives_title_and_plain_text_message() -> None:
     assert outcome == DeliveryOutcome(ok=True, reason=None, retryable=False)
     assert post.method == "POST" and post.path == f"/alerts/{CANARY}"
     assert post.headers["Content-Type"] == "application/json"
-    assert post.json["title"] == MESSAGE.subject
-    assert post.json["message"] == MESSAGE.text.rstrip("\n")
+    assert post.json()["title"] == MESSAGE.subject
+    assert post.json()["message"] == MESSAGE.text.rstrip("\n")
     for expected in ("Ceasefire violated", "https://example.org/news/cw-1?id=7&lang=en", '"shells" (title)'):
-        assert expected in post.json["message"]
+        assert expected in post.json()["message"]
 
 
 @pytest.mark.parametrize(

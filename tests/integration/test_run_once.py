@@ -146,7 +146,7 @@ def _ok(result: subprocess.CompletedProcess[str]) -> list[dict[str, object]]:
 
 
 def _subjects(smtp: SmtpServer) -> list[str]:
-    return [str(m.message["Subject"]) for m in smtp.messages.items]
+    return [str(m["Subject"]) for m in smtp.messages]
 
 
 @pytest.mark.integration
@@ -162,7 +162,7 @@ def test_alerts_once_per_item_by_email_and_webhook_and_honours_304(env: Env) -> 
         "[ESCALATION] Nagorno-Karabakh: Armenia declares martial law as fighting with Azerbaijan flares over "
         "Nagorno-Karabakh",
     ]
-    escalation = next(m for m in env.smtp.messages.items if "[ESCALATION]" in str(m.message["Subject"]))
+    escalation = next(m for m in env.smtp.messages if "[ESCALATION]" in str(m["Subject"]))
     body = escalation.body_text()
     for expected in (
         "karabakh-ops",
@@ -175,7 +175,7 @@ def test_alerts_once_per_item_by_email_and_webhook_and_honours_304(env: Env) -> 
         assert expected in body, expected
     assert "utm_source" not in body
 
-    posts = env.webhook.requests.items
+    posts = env.webhook.requests
     assert len(posts) == 2
     assert all(p.path == f"/alerts/{HOOK_TOKEN}" for p in posts)
     assert sorted(p.json()["title"] for p in posts) == subjects
@@ -203,7 +203,7 @@ def test_secret_from_environment_never_reaches_logs_or_database(env: Env) -> Non
     """The webhook token substituted from ${HOOK_TOKEN} is used on the wire but never logged or stored."""
     result = env.run()
     _ok(result)
-    assert HOOK_TOKEN in env.webhook.requests.items[0].path
+    assert HOOK_TOKEN in env.webhook.requests[0].path
     assert HOOK_TOKEN not in result.stdout + result.stderr
     assert HOOK_TOKEN.encode() not in env.db.read_bytes()
 
