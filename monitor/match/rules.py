@@ -29,9 +29,29 @@ class EntitySpec(_Strict):
         return self.label or self.aliases[0]
 
 
+class SeverityWeight(_Strict):
+    """Extra evidence that makes a matched topic more (or less) severe."""
+
+    query: str = Field(min_length=1)  # evaluated on the same item, same language as topic queries
+    weight: int = Field(ge=-100, le=100)  # added to the score when the query matches too
+    reason: str | None = None  # shown in explanations, e.g. "martial law or mobilisation"
+
+
+def _default_levels() -> dict[Severity, int]:
+    return {"low": 0, "medium": 30, "high": 60, "critical": 85}
+
+
+class SeveritySpec(_Strict):
+    """Score 0-100 from weighted evidence; the level is the highest whose threshold the score reaches."""
+
+    base: int = Field(default=50, ge=0, le=100)  # score of any item the topic matches
+    weights: list[SeverityWeight] = Field(default_factory=list)
+    levels: dict[Severity, int] = Field(default_factory=_default_levels)  # minimum score per level
+
+
 class TopicSpec(_Strict):
     query: str = Field(min_length=1)
-    severity: Severity = "medium"
+    severity: Severity | SeveritySpec = "medium"  # a fixed level, or a score from weighted evidence
     description: str | None = None
 
 
