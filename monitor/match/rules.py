@@ -6,9 +6,9 @@ matcher compiles them. Query strings are parsed by the matcher, which reports er
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 Severity = Literal["low", "medium", "high", "critical"]
 SEVERITY_ORDER: tuple[Severity, ...] = ("low", "medium", "high", "critical")
@@ -49,9 +49,24 @@ class SeveritySpec(_Strict):
     levels: dict[Severity, int] = Field(default_factory=_default_levels)  # minimum score per level
 
 
+def _severity(value: Any) -> Any:
+    """One clear message for both spellings, instead of one error per union member."""
+    if isinstance(value, str) and value not in SEVERITY_ORDER:
+        raise ValueError(
+            f"{value!r} is not a severity; write one of {', '.join(SEVERITY_ORDER)}, or a mapping with "
+            "base, weights and levels"
+        )
+    if not isinstance(value, str | dict | SeveritySpec):
+        raise ValueError(
+            "severity must be a level (low, medium, high, critical) or a mapping with base, weights, levels"
+        )
+    return value
+
+
 class TopicSpec(_Strict):
     query: str = Field(min_length=1)
-    severity: Severity | SeveritySpec = "medium"  # a fixed level, or a score from weighted evidence
+    # a fixed level, or a score from weighted evidence
+    severity: Annotated[Severity | SeveritySpec, BeforeValidator(_severity)] = "medium"
     description: str | None = None
 
 
