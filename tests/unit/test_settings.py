@@ -156,7 +156,8 @@ BROKEN_RULES = [
         "bad severity",
         RULES.replace("severity: high", "severity: extreme"),
         [
-            "rules/main.yaml:5: topics.escalation.severity: Input should be 'low', 'medium', 'high' or 'critical'"
+            "rules/main.yaml:5: topics.escalation.severity: 'extreme' is not a severity; write one of low, "
+            "medium, high, critical, or a mapping with base, weights and levels"
         ],
     ),
 ]
