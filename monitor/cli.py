@@ -25,6 +25,8 @@ examples:
   news-monitor run                   the daemon (what the systemd unit starts)
   news-monitor match items.jsonl     classify items without touching the database
   echo '{{"id": 1, "title": "Truce collapses as shelling resumes"}}' | news-monitor match -
+  news-monitor cluster items.jsonl   story assignment without the database (backtests)
+  news-monitor stories --since 24h   recent stories with sources, topics and alert history
 
 The config file is -c FILE, else ${CONFIG_ENV}, else ./config/monitor.yaml.
 Exit codes: 0 ok, 65 bad input data, 78 bad configuration, 1 other errors.
@@ -76,6 +78,31 @@ def _parser() -> argparse.ArgumentParser:
         help="JSON Lines file of items (id, title, summary|description, content, link, published), "
         "an RSS/Atom file, or - for stdin (default)",
     )
+    match.add_argument(
+        "--explain",
+        action="store_true",
+        help="print a readable explanation per item (topics, severity, reasons, watches, entities, the "
+        "matched words highlighted in context) instead of JSON",
+    )
+    cluster = add(
+        "cluster",
+        "Assign items to stories without touching the database, with the daemon's window and settings; "
+        'one {"id", "story"} object per item on stdout, in input order.',
+    )
+    cluster.add_argument(
+        "inputs",
+        nargs="*",
+        default=["-"],
+        metavar="INPUT",
+        help="JSON Lines file of items in publication order (id, title, summary|description, link, "
+        "published, outlet), an RSS/Atom file, or - for stdin (default)",
+    )
+    stories = add("stories", "List recent stories with their sources, topics and alert history.")
+    stories.add_argument(
+        "--since", default="48h", metavar="DURATION", help="stories updated within this time (default 48h)"
+    )
+    stories.add_argument("--limit", type=int, default=20, help="at most this many stories (default 20)")
+    stories.add_argument("--json", action="store_true", help="one JSON object per story instead of text")
     return parser
 
 
@@ -88,7 +115,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check-config":
             return _check_config(config)
         if args.command == "match":
-            return _match(config, args.inputs)
+            return _match(config, args.inputs, explain=args.explain)
+        if args.command == "cluster":
+            return _cluster(config, args.inputs)
+        if args.command == "stories":
+            return _stories(config, since=args.since, limit=args.limit, as_json=args.json)
         from monitor import daemon  # deferred: the scheduler is only needed to run
 
         return daemon.run_once(config) if args.once else daemon.run_forever(config)
@@ -124,24 +155,30 @@ def _check_config(config: Config) -> int:
 # --- match ---------------------------------------------------------------------------------------
 
 
-def _match(config: Config, inputs: list[str]) -> int:
+def _match(config: Config, inputs: list[str], *, explain: bool = False) -> int:
     from monitor.match import Matcher
+    from monitor.match.explain import render
 
     matcher = Matcher.compile(config.rules)
     bad = 0
     out = sys.stdout
+    color = explain and out.isatty()
     for name in inputs:
         for record in _read_items(name):
             if isinstance(record, str):
                 print(f"news-monitor match: {record}", file=sys.stderr)
                 bad += 1
                 continue
-            result = matcher.match(
-                title=record.get("title") or "",
-                summary=record.get("summary") or record.get("description") or "",
-                content=record.get("content") or "",
-            )
-            out.write(json.dumps({"id": record.get("id"), **result.to_json()}, ensure_ascii=False) + "\n")
+            fields = {
+                "title": record.get("title") or "",
+                "summary": record.get("summary") or record.get("description") or "",
+                "content": record.get("content") or "",
+            }
+            result = matcher.match(**fields)
+            if explain:
+                out.write(render(record.get("id"), fields, result, color=color) + "\n\n")
+            else:
+                out.write(json.dumps({"id": record.get("id"), **result.to_json()}, ensure_ascii=False) + "\n")
     out.flush()
     if bad:
         print(f"news-monitor match: skipped {bad} bad input record(s)", file=sys.stderr)
@@ -194,3 +231,102 @@ def _jsonl_items(name: str, stream: IO[bytes]) -> Iterator[dict[str, Any] | str]
             yield f"{name}:{number}: expected an object with a string 'title' (and summary or description)"
             continue
         yield record
+
+
+# --- cluster and stories -------------------------------------------------------------------------
+
+
+def _cluster(config: Config, inputs: list[str]) -> int:
+    from monitor.cluster import StoryClusterer, cluster_records
+
+    clusterer = StoryClusterer(config.story_params)
+    bad = 0
+    out = sys.stdout
+
+    def records() -> Iterator[dict[str, Any]]:
+        nonlocal bad
+        for name in inputs:
+            for record in _read_items(name):
+                if isinstance(record, str):
+                    print(f"news-monitor cluster: {record}", file=sys.stderr)
+                    bad += 1
+                    continue
+                record.setdefault("outlet", name)
+                yield record
+
+    for doc, assignment in cluster_records(records(), clusterer):
+        line = {"id": doc.id, "story": assignment.story}
+        if assignment.copy_of:
+            line["copy_of"] = assignment.copy_of
+        out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    out.flush()
+    if bad:
+        print(f"news-monitor cluster: skipped {bad} bad input record(s)", file=sys.stderr)
+    return EX_DATAERR if bad else 0
+
+
+def _stories(config: Config, *, since: str, limit: int, as_json: bool) -> int:
+    from datetime import UTC, datetime
+
+    from monitor.db.engine import make_engine, migrate
+    from monitor.db.store import Store
+    from monitor.settings import parse_duration
+
+    try:
+        window = parse_duration(since)
+    except ValueError as exc:
+        print(f"news-monitor stories: --since: {exc}", file=sys.stderr)
+        return 2
+    engine = make_engine(config.database_url)
+    try:
+        migrate(engine)
+        stories = Store(engine).recent_stories(datetime.now(UTC) - window, limit=limit)
+    finally:
+        engine.dispose()
+    out = sys.stdout
+    for story in stories:
+        if as_json:
+            out.write(json.dumps(_story_json(story), ensure_ascii=False) + "\n")
+            continue
+        out.write(
+            f"story {story.id} · {story.updated_at:%Y-%m-%d %H:%M} UTC · {story.sources} independent "
+            f"source(s), {story.items} item(s) · topics: {', '.join(story.topics) or 'none'}\n"
+            f"  {story.title}\n"
+        )
+        for source in story.members:
+            out.write(
+                f"    {source.outlet}{' (reprint)' if source.copy else ''}: {source.link or source.title}\n"
+            )
+        for alert in story.alerts:
+            why = f" ({'; '.join(alert.reasons)})" if alert.reasons else ""
+            out.write(
+                f"    alert #{alert.seq} {alert.kind} → {alert.watch}/{alert.channel}: {alert.status}{why}\n"
+            )
+    if not stories and not as_json:
+        out.write(f"no stories updated in the last {since}\n")
+    out.flush()
+    return 0
+
+
+def _story_json(story: Any) -> dict[str, Any]:
+    return {
+        "id": story.id,
+        "title": story.title,
+        "created_at": story.created_at.isoformat() if story.created_at else None,
+        "updated_at": story.updated_at.isoformat() if story.updated_at else None,
+        "items": story.items,
+        "sources": story.sources,
+        "topics": story.topics,
+        "outlets": [{"name": s.outlet, "link": s.link, "reprint": s.copy} for s in story.members],
+        "alerts": [
+            {
+                "watch": a.watch,
+                "channel": a.channel,
+                "kind": a.kind,
+                "seq": a.seq,
+                "status": a.status,
+                "reasons": a.reasons,
+            }
+            for a in story.alerts
+        ],
+    }

@@ -18,6 +18,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor import log as logging_setup
 from monitor.clock import Clock, SystemClock
+from monitor.cluster import StoryClusterer
 from monitor.db.engine import make_engine, migrate
 from monitor.db.store import Store
 from monitor.fetch import Fetcher
@@ -57,6 +58,7 @@ def dependencies(config: Config, clock: Clock | None = None) -> Iterator[Deps]:
             channels=channels,
             clock=clock or SystemClock(),
             log=log,
+            clusterer=StoryClusterer(config.story_params),
         )
     finally:
         fetcher.close()

@@ -8,12 +8,27 @@ Rendering
     decoded, whitespace collapsed); in the Markdown body it is also escaped, so a headline cannot inject
     links, emphasis or raw HTML into an email.
 
+Stories and updates
+    An alert is about a story: the body lists the other outlets carrying it (name and link, reprints
+    marked). An update (`Alert.update`) says why it was sent ("severity rose from high to critical", "new
+    topic: escalation") and its subject starts with ``[UPDATE]``. Email threads: each message carries the
+    Message-ID the outbox chose for it, and an update sets In-Reply-To/References to the first alert's.
+
 Which body a channel gets
     The service's own default format decides, unless the URL says ``?format=text|markdown|html``:
     a text service (json://, ntfy, Discord, Matrix, console://) gets `Message.text` unchanged; a Markdown
     service (Slack) gets `Message.markdown`; an HTML service (mailto://, Telegram) gets `Message.markdown`
     which Apprise converts to HTML. Email therefore arrives as multipart/alternative: HTML plus a
     text/plain part Apprise derives from it. The email subject is `Message.subject` (the Apprise title).
+
+Email headers
+    Apprise's email plugin takes extra headers from its `headers` mapping (what ``mailto://...?+Name=value``
+    fills), so `Channel.send` sets In-Reply-To and References there for the one send, under the channel's
+    lock. Apprise always generates the Message-ID itself (``email.utils.make_msgid`` imported into
+    ``apprise.plugins.email.base``); this module wraps that one function so that, during our own send and
+    only then (a context variable), it returns the Message-ID chosen by the outbox. Without that hook (an
+    Apprise that no longer has it) mail still goes out, with Apprise's id; References then still names the
+    story's first id, which clients that thread on References honour.
 
 Delivery
     `Channel` builds one Apprise object per channel, once. `Channel.send` never raises for a delivery
@@ -51,7 +66,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -67,6 +82,7 @@ __all__ = [
     "Channel",
     "DeliveryOutcome",
     "Message",
+    "OtherSource",
     "check_channel_url",
     "is_retryable",
     "render",
@@ -89,6 +105,14 @@ SUBJECT_HEADLINE_MAX = 160
 
 
 @dataclass(frozen=True)
+class OtherSource:
+    outlet: str
+    title: str
+    link: str | None
+    copy: bool = False  # a reprint of another outlet's report
+
+
+@dataclass(frozen=True)
 class Alert:
     watch: str  # watch name
     severity: str  # low|medium|high|critical
@@ -101,6 +125,12 @@ class Alert:
     link: str | None
     evidence: list[str]  # short human-readable lines, e.g. 'escalation: "shelled" (summary)'
     summary: str = ""
+    update: bool = False  # an update to an alert already sent about this story
+    reasons: list[str] = field(default_factory=list)  # why an update was sent
+    sources: list[OtherSource] = field(default_factory=list)  # the other outlets carrying the story
+    message_id: str | None = None  # email threading (RFC 5322 ids with angle brackets)
+    in_reply_to: str | None = None
+    references: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -108,6 +138,9 @@ class Message:
     subject: str
     text: str  # plain text
     markdown: str  # Markdown body for channels that take it
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
 
 
 class _TextExtractor(HTMLParser):
@@ -203,11 +236,20 @@ def render(alert: Alert) -> Message:
     tag = _subject_tag(topics)
     subject_headline = _shorten(headline, SUBJECT_HEADLINE_MAX)
     subject = f"[{tag}] {place}: {subject_headline}" if place else f"[{tag}] {subject_headline}"
+    if alert.update:
+        subject = f"[UPDATE] {subject}"
+    reasons = [plain(r) for r in alert.reasons if plain(r)]
+    others = [
+        (plain(s.outlet) or "unknown outlet", plain(s.title), (s.link or "").strip(), s.copy)
+        for s in alert.sources
+    ]
     topic_line = ", ".join(topics) if topics else "none"
     entity_line = ", ".join(entities) if entities else "none"
 
+    kind = "UPDATE: " if alert.update else ""
     text_lines = [
-        f"{' + '.join(t.upper() for t in topics) or 'ALERT'} — watch '{watch}', severity {severity}",
+        f"{kind}{' + '.join(t.upper() for t in topics) or 'ALERT'} — watch '{watch}', severity {severity}",
+        *([f"Why this update: {'; '.join(reasons)}"] if alert.update and reasons else []),
         "",
         headline,
         "",
@@ -222,6 +264,12 @@ def render(alert: Alert) -> Message:
     ]
     if summary:
         text_lines += ["", summary]
+    if others:
+        text_lines += ["", f"Also reported by ({len(others)}):"]
+        text_lines += [
+            f"  - {o}{' (reprint)' if c else ''}: {t}" + (f" — {link}" if link else "")
+            for o, t, link, c in others
+        ]
 
     md_link = md_escape(link) if link else "none"
     if link and _SAFE_LINK.match(link):
@@ -229,8 +277,10 @@ def render(alert: Alert) -> Message:
     # Consecutive lines rather than Markdown lists: Apprise turns them into <br> lines in HTML, and the
     # text/plain part it derives for email then keeps one field per line (lists gain blank lines).
     md_lines = [
+        f"{'**UPDATE** · ' if alert.update else ''}"
         f"**{md_escape(' + '.join(t.upper() for t in topics) or 'ALERT')}** · "
         f"watch **{md_escape(watch)}** · severity **{md_escape(severity)}**",
+        *([f"**Why this update:** {md_escape('; '.join(reasons))}"] if alert.update and reasons else []),
         "",
         f"**{md_escape(headline)}**",
         "",
@@ -245,8 +295,25 @@ def render(alert: Alert) -> Message:
     ]
     if summary:
         md_lines += ["", f"> {md_escape(summary)}"]
+    if others:
+        md_lines += ["", f"**Also reported by ({len(others)}):**"]
+        for outlet_name, title, other_link, copy in others:
+            shown = (
+                f"<{other_link}>" if other_link and _SAFE_LINK.match(other_link) else md_escape(other_link)
+            )
+            md_lines.append(
+                f"• {md_escape(outlet_name)}{' (reprint)' if copy else ''}: {md_escape(title)}"
+                + (f" — {shown}" if other_link else "")
+            )
 
-    return Message(subject=subject, text="\n".join(text_lines) + "\n", markdown="\n".join(md_lines) + "\n")
+    return Message(
+        subject=subject,
+        text="\n".join(text_lines) + "\n",
+        markdown="\n".join(md_lines) + "\n",
+        message_id=alert.message_id,
+        in_reply_to=alert.in_reply_to,
+        references=tuple(alert.references),
+    )
 
 
 # --- secrets --------------------------------------------------------------------------------------
@@ -551,6 +618,9 @@ class Channel:
             plugin.socket_read_timeout = min(float(plugin.socket_read_timeout), READ_TIMEOUT)
         self.service: str = str(getattr(plugin, "service_name", "unknown"))
         self.text_only = _text_only(plugin)
+        self._email = _is_email(plugin)
+        self._plugin = plugin
+        self._lock = threading.Lock()
         self._apprise = apprise.Apprise(asset=plugin.asset)
         self._apprise.add(plugin)
 
@@ -564,7 +634,7 @@ class Channel:
         else:
             body, body_format = message.markdown, NotifyFormat.MARKDOWN
         _own_apprise_logger()
-        with _capturing() as records:
+        with self._lock, _capturing() as records, self._threading(message):
             try:
                 result = self._apprise.notify(body=body, title=message.subject, body_format=body_format)
             except Exception as exc:  # an Apprise bug must not take the delivery loop down
@@ -581,6 +651,58 @@ class Channel:
         retryable = is_retryable(text)
         reason = _shorten(scrub(text, self._secrets), REASON_MAX)
         return DeliveryOutcome(ok=False, reason=reason, retryable=retryable)
+
+    @contextmanager
+    def _threading(self, message: Message) -> Iterator[None]:
+        """For email only, during one send: our Message-ID, and In-Reply-To/References for updates."""
+        if not self._email or not (message.message_id or message.in_reply_to):
+            yield
+            return
+        headers: dict[str, str] = self._plugin.headers
+        saved = dict(headers)
+        if message.in_reply_to:
+            headers["In-Reply-To"] = message.in_reply_to
+            headers["References"] = " ".join(message.references or (message.in_reply_to,))
+        token = _message_id.set(message.message_id)
+        try:
+            yield
+        finally:
+            _message_id.reset(token)
+            headers.clear()
+            headers.update(saved)
+
+
+# --- email Message-ID -----------------------------------------------------------------------------
+
+_message_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("monitor_message_id", default=None)
+
+
+def _is_email(plugin: Any) -> bool:
+    try:
+        from apprise.plugins.email import NotifyEmail
+    except ImportError:  # pragma: no cover - other Apprise layouts
+        return False
+    return isinstance(plugin, NotifyEmail) and isinstance(getattr(plugin, "headers", None), dict)
+
+
+def _hook_message_id() -> None:
+    """Let `Channel.send` choose the Message-ID of the email it sends (see the module docstring)."""
+    try:
+        from apprise.plugins.email import base as email_base
+    except ImportError:  # pragma: no cover
+        return
+    original = getattr(email_base, "make_msgid", None)
+    if original is None or getattr(original, "monitor_hook", False):
+        return
+
+    def make_msgid(*args: Any, **kwargs: Any) -> str:
+        return _message_id.get() or original(*args, **kwargs)
+
+    make_msgid.monitor_hook = True  # type: ignore[attr-defined]
+    email_base.make_msgid = make_msgid
+
+
+_hook_message_id()
 
 
 # --- console:// -----------------------------------------------------------------------------------

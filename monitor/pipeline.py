@@ -1,4 +1,5 @@
-"""The only place that sequences steps: fetch → parse → store new items → match → outbox → deliver.
+"""The only place that sequences steps: fetch → parse → match → store + story + alert decision + outbox
+(one transaction per item) → deliver.
 
 Every step that crosses a crash boundary goes through the database, so a restart (or `run --once` from
 cron) neither loses nor repeats an alert, and one bad feed or channel never stops the others.
@@ -17,12 +18,24 @@ from typing import Any
 import structlog
 
 from monitor.clock import Clock
-from monitor.db.store import NewItem, PendingDelivery, Store
+from monitor.cluster import StoryClusterer, StoryDoc
+from monitor.db.store import (
+    ConcurrentUpdate,
+    ItemUnit,
+    NewItem,
+    PendingDelivery,
+    Source,
+    Store,
+    StoryView,
+    message_id,
+)
 from monitor.errors import FeedError, PermanentFeedError
 from monitor.fetch import Fetcher, FetchResult
+from monitor.items import Item
 from monitor.match import Matcher
-from monitor.notify import Alert, Channel, render
+from monitor.notify import Alert, Channel, OtherSource, render
 from monitor.parse import parse_feed
+from monitor.policy import decide
 from monitor.settings import Config, FeedSettings
 from monitor.stories import canonical_url, item_key
 
@@ -40,6 +53,8 @@ class Deps:
     channels: Mapping[str, Channel]
     clock: Clock
     log: structlog.stdlib.BoundLogger
+    clusterer: StoryClusterer = field(default_factory=StoryClusterer)
+    synced_item_id: int = 0  # items up to this id are in the clusterer's window index
 
 
 @dataclass
@@ -146,8 +161,7 @@ def _process(deps: Deps, feed: FeedSettings, outcome: FetchResult | FeedError, s
         _record_failure(deps, feed, error, summary)
         return
     new_items = _new_items(deps, feed.name, parsed.items)
-    added = deps.store.add_items(feed.name, new_items, now)
-    queued = sum(len(item.deliveries) for item in new_items)
+    added, queued = _store_items(deps, feed.name, new_items)
     summary.items_seen += len(parsed.items)
     summary.items_new += added
     summary.alerts_queued += queued
@@ -163,34 +177,135 @@ def _process(deps: Deps, feed: FeedSettings, outcome: FetchResult | FeedError, s
     log.info("feed.fetched", items=len(parsed.items), new=added, alerts_queued=queued)
 
 
-def _new_items(deps: Deps, feed: str, items: Iterable[Any]) -> list[NewItem]:
-    """Match only items never seen in this feed, and decide their alerts (watch × channel)."""
-    keyed = {}
+def _new_items(deps: Deps, feed: str, items: Iterable[Item]) -> list[NewItem]:
+    """Match only items never seen in this feed: neither their key (guid) nor their canonical link is
+    known, so an edited or retitled item, or one re-published under a new guid, is not news again."""
+    keyed: dict[str, Item] = {}
     for item in items:
         keyed.setdefault(item_key(item), item)
     known = deps.store.known_keys(feed, keyed)
-    notify = {w.name: w.notify for w in deps.config.rules.watches}
+    links = {key: canonical_url(item.link) if item.link else None for key, item in keyed.items()}
+    known_links = deps.store.known_links(feed, (link for key, link in links.items() if key not in known))
     new: list[NewItem] = []
     for key, item in keyed.items():
-        if key in known:
+        if key in known or (links[key] and links[key] in known_links):
             continue
         result = deps.matcher.match(title=item.title, summary=item.summary, content=item.content)
-        deliveries = tuple(
-            (hit.name, channel) for hit in result.watches for channel in notify.get(hit.name, ())
-        )
         new.append(
             NewItem(
                 key=key,
                 guid=item.guid,
-                link=canonical_url(item.link) if item.link else None,
+                link=links[key],
                 title=item.title,
                 summary=item.summary,
                 published_at=item.published_at,
                 match=result.to_json() if result.topics or result.watches else None,
-                deliveries=deliveries,
             )
         )
     return new
+
+
+def sync_stories(deps: Deps) -> int:
+    """Bring the in-memory story index up to date with the database: at start-up every item inside the
+    window (so a restart clusters exactly as before), later the items other instances stored."""
+    since = deps.clock.now() - deps.config.story_params.window
+    rows = deps.store.window_items(since, after_id=deps.synced_item_id)
+    for row in rows:
+        deps.clusterer.restore(
+            StoryDoc(str(row.item_id), row.title, row.summary, row.feed, row.link, row.published_at),
+            story=str(row.story_id),
+            copy_of=str(row.copy_of) if row.copy_of else None,
+        )
+        deps.synced_item_id = max(deps.synced_item_id, row.item_id)
+    return len(rows)
+
+
+def _store_items(deps: Deps, feed: str, items: list[NewItem]) -> tuple[int, int]:
+    """Store each new item, in publication order, with its story and alert decisions in one transaction.
+    Returns (items stored, outbox rows queued)."""
+    sync_stories(deps)
+    now = deps.clock.now()
+    added = queued = 0
+    for new in sorted(items, key=lambda n: n.published_at or now):
+        try:
+            with deps.store.item_unit(now) as unit:
+                item_id = unit.add_item(feed, new)
+                if item_id is None:
+                    continue  # another instance stored it first: its story and alerts are theirs
+                story = _join_story(deps, unit, feed, item_id, new)
+                queued += _decide_alerts(deps, unit, story, item_id, new.match or {})
+            added += 1
+        except ConcurrentUpdate as error:  # the item was not stored: the next poll sees it as new again
+            deps.log.warning("item.deferred", feed=feed, key=new.key, reason=str(error))
+    return added, queued
+
+
+def _join_story(deps: Deps, unit: ItemUnit, feed: str, item_id: int, new: NewItem) -> StoryView:
+    doc = StoryDoc(str(item_id), new.title, new.summary, feed, new.link, new.published_at or unit.now)
+    assignment = deps.clusterer.assign(doc)
+    story = unit.join_story(
+        item_id,
+        int(assignment.story),
+        outlet=feed,
+        copy_of=int(assignment.copy_of) if assignment.copy_of else None,
+        title=new.title,
+        topics=(new.match or {}).get("topics", []),
+    )
+    if story.created:
+        deps.log.info("story.created", story=story.id, feed=feed, title=new.title)
+    else:
+        deps.log.info(
+            "story.updated",
+            story=story.id,
+            feed=feed,
+            items=story.items,
+            sources=story.sources,
+            reprint=assignment.copy_of is not None,
+            similarity=assignment.score,
+        )
+    return story
+
+
+def _decide_alerts(deps: Deps, unit: ItemUnit, story: StoryView, item_id: int, match: dict[str, Any]) -> int:
+    """Ask the policy about every watch this item matched or that already follows the story."""
+    watches = {w.name: w for w in deps.config.rules.watches if w.enabled}
+    hits = {hit["name"]: hit for hit in match.get("watches", []) if hit.get("name") in watches}
+    states = unit.watch_states(story.id)
+    queued = 0
+    for name in dict.fromkeys([*hits, *states]):
+        if name not in watches:
+            continue
+        hit = hits.get(name, {})
+        decision = decide(
+            states.get(name),
+            level=hit.get("severity"),
+            topics=hit.get("topics", []),
+            sources=story.sources,
+            policy=deps.config.alert_policy(name),
+        )
+        state = decision.state
+        unit.save_state(name, story.id, state, alerted=decision.kind is not None)
+        if decision.kind is not None:
+            queued += unit.queue(
+                watch=name,
+                story_id=story.id,
+                item_id=item_id,
+                channels=watches[name].notify,
+                seq=state.alerts - 1,
+                kind=decision.kind,
+                reasons=decision.reasons,
+            )
+        if decision.kind is not None or hit:
+            deps.log.info(
+                "alert.decided",
+                watch=name,
+                story=story.id,
+                decision=decision.kind or "none",
+                reasons=decision.reasons,
+                level=state.level,
+                sources=story.sources,
+            )
+    return queued
 
 
 def _record_failure(deps: Deps, feed: FeedSettings, error: FeedError, summary: PollSummary) -> None:
@@ -246,7 +361,8 @@ def deliver_pending(deps: Deps) -> DeliverySummary:
             summary.failed += 1
             continue
         watch = watches.get(row.watch)
-        outcome = channel.send(render(build_alert(row, watch.label if watch else None)))
+        sources = deps.store.story_sources(row.story_id)
+        outcome = channel.send(render(build_alert(row, watch.label if watch else None, sources)))
         now = deps.clock.now()
         log = deps.log.bind(delivery=row.id, channel=row.channel, watch=row.watch)
         if outcome.ok:
@@ -275,10 +391,13 @@ def deliver_pending(deps: Deps) -> DeliverySummary:
     return summary
 
 
-def build_alert(row: PendingDelivery, watch_label: str | None) -> Alert:
+def build_alert(row: PendingDelivery, watch_label: str | None, sources: Iterable[Source] = ()) -> Alert:
     match = row.match
     hit = next((w for w in match.get("watches", []) if w.get("name") == row.watch), {})
     topics: list[str] = hit.get("topics") or match.get("topics", [])
+    others = [s for s in sources if s.link != row.link or s.title != row.title]
+    first_id = message_id(row.story_id, row.watch, row.channel, 0)
+    previous_id = message_id(row.story_id, row.watch, row.channel, row.seq - 1) if row.seq > 1 else None
     return Alert(
         watch=row.watch,
         severity=hit.get("severity", "medium"),
@@ -291,6 +410,12 @@ def build_alert(row: PendingDelivery, watch_label: str | None) -> Alert:
         link=row.link,
         evidence=evidence_lines(match, topics),
         summary=row.summary,
+        update=row.kind == "update",
+        reasons=list(row.reasons),
+        sources=[OtherSource(s.outlet, s.title, s.link, s.copy) for s in others],
+        message_id=row.message_id,
+        in_reply_to=first_id if row.seq > 0 else None,
+        references=[i for i in (first_id, previous_id) if i] if row.seq > 0 else [],
     )
 
 

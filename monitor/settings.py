@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -27,6 +27,7 @@ from pydantic import (
     field_validator,
 )
 
+from monitor.cluster import ClusterParams
 from monitor.errors import ConfigError
 from monitor.match import check_rules
 from monitor.match.rules import EntitySpec, RuleFile, RulePack, TopicSpec, WatchSpec
@@ -101,12 +102,38 @@ class ChannelSettings(_Strict):
     url: SecretStr
 
 
+class StorySettings(_Strict):
+    """How items from different outlets are grouped into one story (see `monitor.cluster`)."""
+
+    window: Duration = timedelta(hours=48)  # reports further apart never join one story
+    similarity: float = Field(default=ClusterParams.similarity, gt=0, le=1)  # higher: fewer, surer merges
+    copy_similarity: float = Field(default=ClusterParams.copy_similarity, gt=0, le=1)  # reprint threshold
+
+
+UpdateReason = Literal["severity", "topic"]
+
+
+class AlertPolicySettings(_Strict):
+    """When a watch alerts about a story: once first, then only when it matters (see `monitor.policy`)."""
+
+    min_sources: int = Field(default=1, ge=1, le=100)  # independent outlets needed before the first alert
+    update_on: list[UpdateReason] = Field(default_factory=lambda: ["severity", "topic"])
+    update_at_sources: int | None = Field(default=None, ge=2, le=1000)  # one update when this many carry it
+
+
+class AlertSettings(_Strict):
+    defaults: AlertPolicySettings = AlertPolicySettings()
+    watches: dict[str, AlertPolicySettings] = Field(default_factory=dict)  # per watch name
+
+
 class Settings(_Strict):
     database: str = "sqlite:///var/monitor.db"
     poll: PollSettings = PollSettings()
     feeds: list[FeedSettings] = Field(default_factory=list)
     channels: dict[str, ChannelSettings] = Field(default_factory=dict)
     rules: list[str] = Field(default_factory=lambda: ["rules/*.yaml"])
+    stories: StorySettings = StorySettings()
+    alerts: AlertSettings = AlertSettings()
 
 
 @dataclass(frozen=True)
@@ -127,6 +154,17 @@ class Config:
 
     def feed_interval(self, feed: FeedSettings) -> timedelta:
         return feed.interval or self.settings.poll.interval
+
+    @property
+    def story_params(self) -> ClusterParams:
+        """The clustering knobs shared by the daemon and `news-monitor cluster`."""
+        stories = self.settings.stories
+        return ClusterParams(
+            window=stories.window, similarity=stories.similarity, copy_similarity=stories.copy_similarity
+        )
+
+    def alert_policy(self, watch: str) -> AlertPolicySettings:
+        return self.settings.alerts.watches.get(watch, self.settings.alerts.defaults)
 
 
 # --- YAML with positions -----------------------------------------------------------------------
@@ -305,6 +343,8 @@ def load_config(path: Path | str) -> Config:
         patterns, channels = _fallback_rules_and_channels(raw)
     pack, rule_files, sources = _load_rules(path, patterns, located, problems)
     _check_rule_references(pack, channels, sources, problems)
+    if settings is not None:
+        _check_alert_watches(settings, pack, located, problems)
     if problems or settings is None:
         raise ConfigError(problems)
     return Config(path=path, settings=settings, rules=pack, rule_files=tuple(rule_files))
@@ -328,6 +368,16 @@ def _check_feeds(settings: Settings, located: _Located, problems: list[str]) -> 
                 f"at line {first}; feed names must be unique"
             )
         seen.setdefault(feed.name, index)
+
+
+def _check_alert_watches(settings: Settings, pack: RulePack, located: _Located, problems: list[str]) -> None:
+    names = [w.name for w in pack.watches]
+    for name in settings.alerts.watches:
+        if name not in names:
+            problems.append(
+                f"{located.where(('alerts', 'watches', name))}: alerts.watches.{name}: no watch of that name in "
+                f"the rule files{_did_you_mean(name, names)}"
+            )
 
 
 def _check_channels(settings: Settings, located: _Located, problems: list[str]) -> None:
@@ -417,7 +467,7 @@ def _check_rule_references(
             if kind == "watches"
             else sources[(kind, name)]
         )
-        path = (*source.path, field)
+        path = (*source.path, *(int(p) if p.isdigit() else p for p in field.split(".")))
         caret = " " * (error.column - 1) + "^"
         problems.append(
             f"{source.located.where(path, error.column)}: {_dotted(path)}: {error.message}\n"

@@ -1,32 +1,55 @@
 """Item identity: canonical URLs and the per-feed key that makes an item alert at most once.
 
-Story clustering across outlets grows here; for now each item is its own story.
+Story clustering across outlets lives in `monitor.cluster`; alert decisions per story in `monitor.policy`.
+URL normalisation is w3lib's (percent-encoding, query order, default ports, fragments, credentials); this
+module only adds which query parameters are tracking noise and the trailing-slash rule.
 """
 
 from __future__ import annotations
 
 import hashlib
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url, url_query_cleaner
 
 from monitor.items import Item
 
-_TRACKING_PREFIXES = ("utm_",)
-_TRACKING_KEYS = {"at_medium", "at_campaign", "fbclid", "gclid", "ocid", "cmpid", "mc_cid", "mc_eid"}
+TRACKING_PREFIXES = ("utm_", "at_", "mc_", "pk_", "hsa_")
+TRACKING_KEYS = frozenset(
+    {"fbclid", "gclid", "dclid", "msclkid", "ocid", "cmpid", "cmp", "smid", "ito", "ns_mchannel", "ns_source",
+     "ns_campaign", "ns_linkname", "ns_fee", "icid", "igshid", "yclid", "_ga", "rss", "ref_src", "xtor"}
+)  # fmt: skip
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _tracking(key: str) -> bool:
+    key = key.lower()
+    return key in TRACKING_KEYS or key.startswith(TRACKING_PREFIXES)
 
 
 def canonical_url(url: str) -> str:
-    """Lower-case scheme and host, no default port, no fragment, no tracking parameters."""
-    parts = urlsplit(url.strip())
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    port = parts.port
-    netloc = host if port is None or (scheme, port) in (("http", 80), ("https", 443)) else f"{host}:{port}"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if k.lower() not in _TRACKING_KEYS and not k.lower().startswith(_TRACKING_PREFIXES)
-    ]
-    return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
+    """One spelling per article: lower-case scheme and host, no default port, credentials or fragment,
+    no tracking parameters (`utm_*`, `at_*`, `fbclid`, `ocid`...), sorted query, normalised
+    percent-encoding, no trailing slash (except the root). A URL that cannot be parsed is returned as is."""
+    url = url.strip()
+    try:
+        query = urlsplit(url).query
+        tracking = [key for key, _ in parse_qsl(query, keep_blank_values=True) if _tracking(key)]
+        if tracking:
+            url = url_query_cleaner(url, tracking, remove=True, unique=False)
+        parts = urlsplit(canonicalize_url(url))
+        port = parts.port
+    except ValueError:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    if port is not None and _DEFAULT_PORTS.get(parts.scheme) != port:
+        host = f"{host}:{port}"
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme, host, path, parts.query, ""))
 
 
 def item_key(item: Item) -> str:

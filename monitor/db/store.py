@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,12 +15,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from monitor.clock import as_utc
-from monitor.db.tables import Delivery, FeedState, ItemRow
+from monitor.db.tables import AlertState, Delivery, FeedState, ItemRow, Story, StoryItem
+from monitor.errors import MonitorError
+from monitor.policy import WatchState
+
+
+class ConcurrentUpdate(MonitorError):
+    """Another writer changed the same rows first; nothing was stored, the next poll retries the item."""
 
 
 @dataclass(frozen=True)
 class NewItem:
-    """An item to store with its match result and the outbox rows its alert decision produced."""
+    """An item to store with its match result."""
 
     key: str
     guid: str | None
@@ -28,7 +35,37 @@ class NewItem:
     summary: str
     published_at: datetime | None
     match: dict[str, Any] | None
-    deliveries: tuple[tuple[str, str], ...]  # (watch, channel)
+
+
+@dataclass(frozen=True)
+class StoryView:
+    id: int
+    items: int
+    sources: int  # independent outlets
+    topics: list[str]
+    created: bool
+
+
+@dataclass(frozen=True)
+class WindowItem:
+    """An item inside the clustering window with the story it joined (to rebuild the in-memory index)."""
+
+    item_id: int
+    feed: str
+    title: str
+    summary: str
+    link: str | None
+    published_at: datetime | None
+    story_id: int
+    copy_of: int | None
+
+
+@dataclass(frozen=True)
+class Source:
+    outlet: str  # feed title, else feed name
+    title: str
+    link: str | None
+    copy: bool  # a reprint of another member
 
 
 @dataclass(frozen=True)
@@ -44,6 +81,155 @@ class PendingDelivery:
     link: str | None
     published_at: datetime | None
     match: dict[str, Any]
+    story_id: int
+    seq: int
+    kind: str
+    reasons: list[str]
+    message_id: str | None
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    watch: str
+    channel: str
+    kind: str
+    seq: int
+    status: str
+    created_at: datetime | None
+    sent_at: datetime | None
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class StorySummary:
+    id: int
+    title: str
+    created_at: datetime | None
+    updated_at: datetime | None
+    items: int
+    sources: int
+    topics: list[str]
+    members: list[Source]
+    alerts: list[AlertRecord]
+
+
+def message_id(story_id: int, watch: str, channel: str, seq: int) -> str:
+    """The RFC 5322 Message-ID of alert number `seq` about a story: deterministic, so an update can
+    reference the first alert without looking it up, and a retried send keeps its id."""
+    token = hashlib.sha256(f"{watch}\0{channel}".encode()).hexdigest()[:12]
+    return f"<story-{story_id}.{seq}.{token}@news-monitor>"
+
+
+class ItemUnit:
+    """One item's unit of work: store it, join its story, read and write alert state, queue the outbox
+    rows. Everything commits together (or not at all) when the `Store.item_unit` block ends."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self._session = session
+        self.now = now
+
+    def add_item(self, feed: str, new: NewItem) -> int | None:
+        """The new item's id, or None when another writer stored it first (its alerts are theirs)."""
+        try:
+            with self._session.begin_nested():
+                row = ItemRow(
+                    feed=feed,
+                    key=new.key,
+                    guid=new.guid,
+                    link=new.link,
+                    title=new.title,
+                    summary=new.summary,
+                    published_at=new.published_at,
+                    first_seen_at=self.now,
+                    match=new.match,
+                )
+                self._session.add(row)
+                self._session.flush()
+        except IntegrityError:
+            return None
+        assert row.id is not None
+        return row.id
+
+    def join_story(
+        self, item_id: int, story_id: int, *, outlet: str, copy_of: int | None, title: str, topics: list[str]
+    ) -> StoryView:
+        """Put the item into the story (creating it when the item founds it); update its counts."""
+        session = self._session
+        story = session.get(Story, story_id)
+        created = story is None
+        if story is None:
+            story = Story(
+                id=story_id, title=title, created_at=self.now, updated_at=self.now, items=0, sources=0
+            )
+            session.add(story)
+            session.flush()
+        session.add(
+            StoryItem(item_id=item_id, story_id=story_id, outlet=outlet, copy_of=copy_of, joined_at=self.now)
+        )
+        session.flush()
+        independent = session.exec(
+            select(func.count(func.distinct(StoryItem.outlet))).where(
+                StoryItem.story_id == story_id, col(StoryItem.copy_of).is_(None)
+            )
+        ).one()
+        story.items += 1
+        story.sources = max(int(independent), 1)
+        story.topics = list(dict.fromkeys([*story.topics, *topics]))
+        story.updated_at = self.now
+        session.add(story)
+        session.flush()
+        return StoryView(
+            id=story_id, items=story.items, sources=story.sources, topics=story.topics, created=created
+        )
+
+    def watch_states(self, story_id: int) -> dict[str, WatchState]:
+        """What each watch following this story has seen and alerted so far."""
+        rows = self._session.exec(select(AlertState).where(AlertState.story_id == story_id)).all()
+        return {
+            row.watch: WatchState(
+                level=row.level,
+                topics=tuple(row.topics or ()),
+                alerted_level=row.alerted_level,
+                alerted_topics=tuple(row.alerted_topics or ()),
+                alerted_sources=row.alerted_sources or 0,
+                alerts=row.alerts or 0,
+            )
+            for row in rows
+        }
+
+    def save_state(self, watch: str, story_id: int, state: WatchState, *, alerted: bool) -> None:
+        row = self._session.get(AlertState, (watch, story_id)) or AlertState(watch=watch, story_id=story_id)
+        row.level, row.topics = state.level, list(state.topics)
+        row.alerted_level, row.alerted_topics = state.alerted_level, list(state.alerted_topics)
+        row.alerted_sources, row.alerts = state.alerted_sources, state.alerts
+        if alerted:
+            row.first_alert_at = row.first_alert_at or self.now
+            row.last_alert_at = self.now
+        self._session.add(row)
+
+    def queue(
+        self, *, watch: str, story_id: int, item_id: int, channels: Iterable[str], seq: int, kind: str,
+        reasons: list[str],
+    ) -> int:  # fmt: skip
+        """Outbox rows for one alert decision (one per channel); returns how many."""
+        count = 0
+        for channel in channels:
+            self._session.add(
+                Delivery(
+                    item_id=item_id,
+                    story_id=story_id,
+                    watch=watch,
+                    channel=channel,
+                    seq=seq,
+                    kind=kind,
+                    reasons=reasons,
+                    message_id=message_id(story_id, watch, channel, seq),
+                    created_at=self.now,
+                    next_attempt_at=self.now,
+                )
+            )
+            count += 1
+        return count
 
 
 class Store:
@@ -143,44 +329,111 @@ class Store:
                 )
         return known
 
-    def add_items(self, feed: str, items: Iterable[NewItem], now: datetime) -> int:
-        """Store items and their outbox rows in one transaction; an item another writer stored first is
-        skipped (its alerts are that writer's). Returns how many were new."""
-        added = 0
+    def known_links(self, feed: str, links: Iterable[str]) -> set[str]:
+        """Canonical links this feed already has: an item re-published under a new guid is the same item."""
+        wanted = [link for link in links if link]
+        known: set[str] = set()
         with self._session() as session:
-            for new in items:
-                try:
-                    with session.begin_nested():
-                        row = ItemRow(
-                            feed=feed,
-                            key=new.key,
-                            guid=new.guid,
-                            link=new.link,
-                            title=new.title,
-                            summary=new.summary,
-                            published_at=new.published_at,
-                            first_seen_at=now,
-                            match=new.match,
-                        )
-                        session.add(row)
-                        session.flush()
-                        assert row.id is not None
-                        for watch, channel in new.deliveries:
-                            session.add(
-                                Delivery(
-                                    item_id=row.id,
-                                    watch=watch,
-                                    channel=channel,
-                                    created_at=now,
-                                    next_attempt_at=now,
-                                )
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                known.update(
+                    link
+                    for link in session.exec(
+                        select(ItemRow.link).where(ItemRow.feed == feed, col(ItemRow.link).in_(chunk))
+                    ).all()
+                    if link
+                )
+        return known
+
+    @contextmanager
+    def item_unit(self, now: datetime) -> Iterator[ItemUnit]:
+        """A transaction for one item and everything decided about it; committed when the block ends.
+        Raises ConcurrentUpdate (nothing stored) when another instance changed the same story meanwhile."""
+        with self._session() as session:
+            try:
+                yield ItemUnit(session, now)
+                session.commit()
+            except IntegrityError as exc:
+                session.rollback()
+                raise ConcurrentUpdate(
+                    "another instance updated the same story; the item is retried"
+                ) from exc
+
+    def window_items(self, since: datetime, after_id: int = 0) -> list[WindowItem]:
+        """Items first seen since `since` (and with id > after_id) with their story, oldest first."""
+        with self._session() as session:
+            rows = session.exec(
+                select(ItemRow, StoryItem)
+                .join(StoryItem, col(StoryItem.item_id) == col(ItemRow.id))
+                .where(col(ItemRow.first_seen_at) >= since, col(ItemRow.id) > after_id)
+                .order_by(col(ItemRow.id))
+            ).all()
+        return [
+            WindowItem(
+                item_id=i.id or 0,
+                feed=i.feed,
+                title=i.title,
+                summary=i.summary,
+                link=i.link,
+                published_at=as_utc(i.published_at),
+                story_id=m.story_id,
+                copy_of=m.copy_of,
+            )
+            for i, m in rows
+        ]
+
+    def story_sources(self, story_id: int) -> list[Source]:
+        """Every item of a story with its outlet, in the order they joined."""
+        with self._session() as session:
+            rows = session.exec(
+                select(StoryItem, ItemRow, FeedState)
+                .join(ItemRow, col(ItemRow.id) == col(StoryItem.item_id))
+                .join(FeedState, col(FeedState.name) == col(ItemRow.feed))
+                .where(StoryItem.story_id == story_id)
+                .order_by(col(StoryItem.item_id))
+            ).all()
+        return [Source(f.title or f.name, i.title, i.link, m.copy_of is not None) for m, i, f in rows]
+
+    def recent_stories(self, since: datetime, limit: int = 50) -> list[StorySummary]:
+        """Stories updated since `since`, newest first, with sources and alert history."""
+        with self._session() as session:
+            stories = session.exec(
+                select(Story)
+                .where(col(Story.updated_at) >= since)
+                .order_by(col(Story.updated_at).desc(), col(Story.id).desc())
+                .limit(limit)
+            ).all()
+            summaries = []
+            for story in stories:
+                alerts = session.exec(
+                    select(Delivery).where(Delivery.story_id == story.id).order_by(col(Delivery.id))
+                ).all()
+                summaries.append(
+                    StorySummary(
+                        id=story.id,
+                        title=story.title,
+                        created_at=as_utc(story.created_at),
+                        updated_at=as_utc(story.updated_at),
+                        items=story.items,
+                        sources=story.sources,
+                        topics=list(story.topics),
+                        members=[],
+                        alerts=[
+                            AlertRecord(
+                                d.watch,
+                                d.channel,
+                                d.kind,
+                                d.seq,
+                                d.status,
+                                as_utc(d.created_at),
+                                as_utc(d.sent_at),
+                                list(d.reasons),
                             )
-                        session.flush()
-                    added += 1
-                except IntegrityError:
-                    continue
-            session.commit()
-        return added
+                            for d in alerts
+                        ],
+                    )
+                )
+        return [StorySummary(**{**s.__dict__, "members": self.story_sources(s.id)}) for s in summaries]
 
     # --- outbox ----------------------------------------------------------------------------------
 
@@ -207,6 +460,11 @@ class Store:
                     link=i.link,
                     published_at=as_utc(i.published_at),
                     match=i.match or {},
+                    story_id=d.story_id,
+                    seq=d.seq,
+                    kind=d.kind,
+                    reasons=list(d.reasons or []),
+                    message_id=d.message_id,
                 )
                 for d, i, f in rows
             ]

@@ -50,18 +50,70 @@ class ItemRow(SQLModel, table=True):
 
 
 class Delivery(SQLModel, table=True):
-    """Outbox row: written with the item in one transaction, delivered later, marked when done."""
+    """Outbox row, one per (watch, story, channel, alert number): written in the transaction that decided
+    the alert, delivered later, marked when done. `seq` 0 is the first alert, 1.. the updates."""
 
     __tablename__ = "delivery"
-    __table_args__ = (UniqueConstraint("item_id", "watch", "channel", name="uq_delivery_item_watch_channel"),)
+    __table_args__ = (
+        UniqueConstraint("watch", "story_id", "channel", "seq", name="uq_delivery_watch_story_channel_seq"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    item_id: int = Field(foreign_key="item.id", index=True)
+    item_id: int = Field(foreign_key="item.id", index=True)  # the item that triggered this alert
+    story_id: int = Field(foreign_key="story.id", index=True)
     watch: str = Field(max_length=200)
     channel: str = Field(max_length=200)
+    seq: int = 0
+    kind: str = Field(default="first", max_length=10)  # first | update
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    message_id: str | None = Field(default=None, max_length=200)  # RFC 5322 Message-ID, for threading
     status: str = Field(default="pending", index=True, max_length=20)  # pending | sent | failed
     attempts: int = 0
     last_error: str | None = None
     created_at: datetime | None = _utc_column(nullable=False)
     next_attempt_at: datetime | None = _utc_column()
     sent_at: datetime | None = _utc_column()
+
+
+class Story(SQLModel, table=True):
+    """One event reported by one or more outlets; its id is the id of the item that founded it."""
+
+    __tablename__ = "story"
+
+    id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    title: str  # headline of the founding item
+    created_at: datetime | None = _utc_column(nullable=False, index=True)
+    updated_at: datetime | None = _utc_column(nullable=False)
+    items: int = 1
+    sources: int = 1  # independent outlets (syndicated copies do not count)
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class StoryItem(SQLModel, table=True):
+    """Story membership: which story an item joined, from which outlet, and whether it is a reprint."""
+
+    __tablename__ = "story_item"
+
+    item_id: int = Field(primary_key=True, foreign_key="item.id", sa_column_kwargs={"autoincrement": False})
+    story_id: int = Field(foreign_key="story.id", index=True)
+    outlet: str = Field(max_length=200)
+    copy_of: int | None = None  # item id of the earlier report this one reprints
+    joined_at: datetime | None = _utc_column(nullable=False)
+
+
+class AlertState(SQLModel, table=True):
+    """What a watch has seen of a story and what it has already told people: the memory behind
+    "one alert, then an update only when it matters", across restarts and instances."""
+
+    __tablename__ = "alert_state"
+
+    watch: str = Field(primary_key=True, max_length=200)
+    story_id: int = Field(primary_key=True, foreign_key="story.id")
+    level: str | None = Field(default=None, max_length=20)  # highest severity seen on matching items
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # seen
+    alerted_level: str | None = Field(default=None, max_length=20)  # as of the last alert; None: never
+    alerted_topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    alerted_sources: int = 0
+    alerts: int = 0  # first alert + updates
+    first_alert_at: datetime | None = _utc_column()
+    last_alert_at: datetime | None = _utc_column()

@@ -10,7 +10,8 @@ Both sides go through the same folding, so a rule written once matches every spe
   (``ceasefire``), see :mod:`monitor.match.query`.
 
 Tokens keep character offsets into the *original* field text so that evidence can quote the source. This is
-the only module that imports snowballstemmer.
+the only module that imports snowballstemmer (which runs PyStemmer's C implementation of the same Snowball
+algorithm when it is installed, as the package requires: ~20x faster on words not seen before).
 """
 
 from __future__ import annotations
@@ -74,23 +75,32 @@ def _fold_char(char: str) -> str:
 
 
 # One-to-one replacements that keep offsets: with them applied, most English news text is pure ASCII.
-_ONE_TO_ONE = str.maketrans({**_SPECIAL, "\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u2026": "."})
+_ONE_TO_ONE = (*_SPECIAL.items(), ("\u00a0", " "), ("\u202f", " "), ("\u2009", " "), ("\u2026", "."))
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def fold(text: str) -> tuple[str, list[int] | None]:
     """Fold `text` for matching; return the folded text and a map folded index → original index.
 
-    The map is None when folding kept every character in place (the common case: ASCII once quotes, dashes
-    and non-breaking spaces are replaced).
+    The map is None when folding kept every character in place: ASCII once quotes, dashes and non-breaking
+    spaces are replaced (str.replace per character present: far cheaper than str.translate on non-ASCII
+    text), and text whose other characters each fold to one character (``é`` → ``e``, ``£``).
     """
-    if not text.isascii():
-        translated = text.translate(_ONE_TO_ONE)
-        if translated.isascii():
-            return translated.lower(), None
-    elif "`" not in text:
+    if text.isascii():
+        return (text.replace("`", "'") if "`" in text else text).lower(), None
+    for char, replacement in _ONE_TO_ONE:
+        if char in text:
+            text = text.replace(char, replacement)
+    if text.isascii():
         return text.lower(), None
+    singles: dict[str, str] = {}
+    for char in set(_NON_ASCII.findall(text)):
+        folded_char = _fold_char(char)
+        if len(folded_char) != 1 or folded_char.lower() != folded_char:
+            break
+        singles[char] = folded_char
     else:
-        return text.lower().replace("`", "'"), None
+        return _NON_ASCII.sub(lambda m: singles[m.group()], text).lower(), None
     out: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
@@ -132,6 +142,18 @@ def tokenize(text: str) -> list[Token]:
             start, end = origin[m.start()], origin[m.end() - 1] + 1
         tokens.append(Token(word, stem(word), start, end))
     return tokens
+
+
+def word_spans(folded: str, origin: list[int] | None) -> list[tuple[int, int]]:
+    """Offsets in the original text of each word of `folded` (the same words, in order, as `split_words`)."""
+    if origin is None:
+        return [m.span() for m in _WORD.finditer(folded)]
+    return [(origin[m.start()], origin[m.end() - 1] + 1) for m in _WORD.finditer(folded)]
+
+
+def split_words(folded: str) -> list[str]:
+    """The words of already folded text, without offsets: the cheap path used per item by the matcher."""
+    return _WORD.findall(folded)
 
 
 def words(text: str) -> list[str]:

@@ -1,18 +1,21 @@
-"""The store on real databases: migrations, at-most-once items, and the outbox."""
+"""The store on real databases: migrations, at-most-once items, stories, and the outbox."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy
+from alembic import command
+from alembic.config import Config as AlembicConfig
 
-from monitor.db.engine import make_engine, migrate
-from monitor.db.store import NewItem, Store
+from monitor.db.engine import MIGRATIONS, make_engine, migrate
+from monitor.db.store import NewItem, Store, message_id
 
 NOW = datetime(2020, 9, 27, 12, 0, tzinfo=UTC)
 
 
-def new_item(key: str, deliveries: tuple[tuple[str, str], ...] = ()) -> NewItem:
+def new_item(key: str) -> NewItem:
     return NewItem(
         key=key,
         guid=key,
@@ -21,8 +24,31 @@ def new_item(key: str, deliveries: tuple[tuple[str, str], ...] = ()) -> NewItem:
         summary="",
         published_at=NOW - timedelta(hours=1),
         match={"topics": ["escalation"]},
-        deliveries=deliveries,
     )
+
+
+def store_alerting(
+    store: Store, key: str, channels: tuple[str, ...] = ("email",), feed: str = "wire"
+) -> int | None:
+    """Store one item as the founder of its own story and queue a first alert on `channels`."""
+    with store.item_unit(NOW) as unit:
+        item_id = unit.add_item(feed, new_item(key))
+        if item_id is None:
+            return None
+        unit.join_story(
+            item_id, item_id, outlet=feed, copy_of=None, title=f"title {key}", topics=["escalation"]
+        )
+        if channels:
+            unit.queue(
+                watch="w",
+                story_id=item_id,
+                item_id=item_id,
+                channels=channels,
+                seq=0,
+                kind="first",
+                reasons=[],
+            )
+    return item_id
 
 
 @pytest.fixture
@@ -31,33 +57,59 @@ def store(database_url: str) -> Store:
     migrate(engine)
     migrate(engine)  # a second start-up finds the schema current and changes nothing
     store = Store(engine)
-    store.sync_feeds([("wire", "https://example.org/rss")])
+    store.sync_feeds([("wire", "https://example.org/rss"), ("other", "https://example.net/rss")])
     return store
 
 
 def test_items_are_stored_once_per_feed_and_key(store: Store) -> None:
     """Re-adding a known key is skipped, so an item is matched and alerted at most once."""
-    assert store.add_items("wire", [new_item("a", (("w", "email"),)), new_item("b")], NOW) == 2
-    assert store.add_items("wire", [new_item("a", (("w", "email"),)), new_item("c")], NOW) == 1
-    assert store.known_keys("wire", ["a", "b", "c", "d"]) == {"a", "b", "c"}
+    assert store_alerting(store, "a") is not None
+    assert store_alerting(store, "b", channels=()) is not None
+    assert store_alerting(store, "a") is None
+    assert store.known_keys("wire", ["a", "b", "c"]) == {"a", "b"}
+    assert store.known_links("wire", ["https://example.org/a", "https://example.org/z"]) == {
+        "https://example.org/a"
+    }
     assert store.delivery_counts() == {"pending": 1}
 
 
 def test_two_writers_racing_on_one_item_produce_one_alert(database_url: str, store: Store) -> None:
     """A second instance (its own engine) storing the same item loses the race without a duplicate alert."""
     other = Store(make_engine(database_url))
-    assert store.add_items("wire", [new_item("x", (("w", "email"),))], NOW) == 1
-    assert other.add_items("wire", [new_item("x", (("w", "email"),))], NOW) == 0
+    assert store_alerting(store, "x") is not None
+    assert store_alerting(other, "x") is None
     assert store.delivery_counts() == {"pending": 1}
     other.engine.dispose()
+
+
+def test_story_counts_independent_sources_not_reprints(store: Store) -> None:
+    """Members from two outlets count two sources; a reprint and a second item of one outlet do not."""
+    story = store_alerting(store, "s1", channels=())
+    assert story is not None
+    with store.item_unit(NOW) as unit:
+        second = unit.add_item("other", new_item("s2"))
+        assert second is not None
+        view = unit.join_story(second, story, outlet="other", copy_of=None, title="t", topics=["ceasefire"])
+    assert (view.items, view.sources, view.topics, view.created) == (2, 2, ["escalation", "ceasefire"], False)
+    with store.item_unit(NOW) as unit:
+        third = unit.add_item("wire", new_item("s3"))
+        assert third is not None
+        view = unit.join_story(third, story, outlet="wire", copy_of=second, title="t", topics=[])
+    assert (view.items, view.sources) == (3, 2)
+    [summary] = store.recent_stories(NOW - timedelta(days=1))
+    assert [(m.outlet, m.copy) for m in summary.members] == [
+        ("wire", False),
+        ("other", False),
+        ("wire", True),
+    ]
+    assert [w.story_id for w in store.window_items(NOW - timedelta(days=1))] == [story, story, story]
 
 
 def test_outbox_rows_come_back_in_decision_order_until_marked(store: Store) -> None:
     """Pending rows are returned oldest first with their item; sent and given-up rows leave the queue, a
     retry waits until its time."""
-    store.add_items(
-        "wire", [new_item("a", (("w", "email"), ("w", "chat"))), new_item("b", (("w", "email"),))], NOW
-    )
+    store_alerting(store, "a", channels=("email", "chat"))
+    store_alerting(store, "b")
     pending = store.pending_deliveries(NOW)
     assert [(p.title, p.channel) for p in pending] == [
         ("title a", "email"),
@@ -65,12 +117,47 @@ def test_outbox_rows_come_back_in_decision_order_until_marked(store: Store) -> N
         ("title b", "email"),
     ]
     assert pending[0].published_at == NOW - timedelta(hours=1)
+    assert pending[0].message_id == message_id(pending[0].story_id, "w", "email", 0)
     store.mark_sent(pending[0].id, NOW)
     store.mark_failed(pending[1].id, error="535 auth", retry_at=None)
     store.mark_failed(pending[2].id, error="timeout", retry_at=NOW + timedelta(minutes=1))
     assert store.pending_deliveries(NOW) == []
     assert [p.id for p in store.pending_deliveries(NOW + timedelta(minutes=1))] == [pending[2].id]
     assert store.delivery_counts() == {"sent": 1, "failed": 1, "pending": 1}
+
+
+def test_upgrade_from_0001_keeps_existing_alerts_as_already_sent_stories(database_url: str) -> None:
+    """A database at revision 0001 with an outbox row upgrades to one-item stories already alerted."""
+    engine = make_engine(database_url)
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0001")
+        connection.execute(
+            sqlalchemy.text("INSERT INTO feed_state (name, url, error_streak) VALUES ('wire', 'u', 0)")
+        )
+        connection.execute(
+            sqlalchemy.text(
+                "INSERT INTO item (id, feed, key, title, summary, first_seen_at) "
+                "VALUES (7, 'wire', 'k', 'old news', '', :now)"
+            ),
+            {"now": NOW},
+        )
+        connection.execute(
+            sqlalchemy.text(
+                "INSERT INTO delivery (item_id, watch, channel, status, attempts, created_at) "
+                "VALUES (7, 'w', 'email', 'sent', 1, :now)"
+            ),
+            {"now": NOW},
+        )
+    migrate(engine)
+    store = Store(engine)
+    [story] = store.recent_stories(NOW - timedelta(days=1))
+    assert (story.id, story.title, [a.kind for a in story.alerts]) == (7, "old news", ["first"])
+    with store.item_unit(NOW) as unit:
+        assert unit.watch_states(7)["w"].alerted
+    engine.dispose()
 
 
 def test_feed_state_keeps_validators_streak_and_schedule(store: Store) -> None:

@@ -381,3 +381,33 @@ def test_importing_notify_twice_keeps_one_console_scheme_and_one_log_handler() -
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("S-1") == 1 and result.stdout.count("body-1") == 1
     assert "already defined" not in result.stderr
+
+
+def test_an_update_is_marked_says_why_and_lists_the_other_outlets() -> None:
+    """An update's subject starts with [UPDATE], the body gives the reasons and every other outlet with its
+    link (reprints marked), and the threading ids travel with the message."""
+    update = replace(
+        ALERT,
+        update=True,
+        reasons=["severity rose from high to critical"],
+        sources=[
+            notify.OtherSource("Regional Desk", "Stepanakert shelled", "https://desk.example/1"),
+            notify.OtherSource("Metro", "Same wire text", "https://metro.example/9", copy=True),
+        ],
+        message_id="<story-1.1.x@news-monitor>",
+        in_reply_to="<story-1.0.x@news-monitor>",
+        references=["<story-1.0.x@news-monitor>"],
+    )
+    message = render(update)
+    assert message.subject.startswith("[UPDATE] [ESCALATION] Nagorno-Karabakh: ")
+    assert "Why this update: severity rose from high to critical" in message.text
+    assert "Regional Desk: Stepanakert shelled — https://desk.example/1" in message.text
+    assert (
+        "Metro (reprint): Same wire text" in message.text and "<https://metro.example/9>" in message.markdown
+    )
+    assert (message.message_id, message.in_reply_to, message.references) == (
+        "<story-1.1.x@news-monitor>",
+        "<story-1.0.x@news-monitor>",
+        ("<story-1.0.x@news-monitor>",),
+    )
+    assert not render(ALERT).subject.startswith("[UPDATE]")

@@ -1,0 +1,140 @@
+"""Story clustering: pairwise precision/recall on hand-labelled pairs, and throughput over a year of news.
+
+    .venv/bin/python bench/stories.py [--config config/monitor.yaml] [--limit N]
+
+Runs the whole 2022 corpus (`../shared/corpus/news-2022.jsonl.gz`, ~101k items in publication order)
+through `monitor.cluster.cluster_records` — the code path of `news-monitor cluster` — with the `stories:`
+settings of the config, then scores the labelled pairs in `bench/data/story_pairs.tsv` (item ids and
+labels only; the text stays in ../shared). A pair is predicted "same event" when both items got the same
+story. Baseline in the same process: exact-duplicate clustering (same normalised title), which shows
+what near-duplicate and entity/time evidence add.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import gzip
+import json
+import resource
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from monitor.cluster import StoryClusterer, cluster_records  # noqa: E402
+from monitor.settings import load_config  # noqa: E402
+
+CORPUS = REPO.parent / "shared" / "corpus" / "news-2022.jsonl.gz"
+PAIRS = REPO / "bench" / "data" / "story_pairs.tsv"
+
+
+def records(limit: int | None) -> Iterator[dict[str, Any]]:
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as stream:
+        for number, line in enumerate(stream):
+            if limit is not None and number >= limit:
+                return
+            yield json.loads(line)
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def score(stories: dict[str, str], pairs: list[tuple[str, str, int, str]]) -> dict[str, Any]:
+    tp = fp = fn = tn = missing = 0
+    by_kind: Counter[tuple[str, str]] = Counter()
+    for a, b, label, kind in pairs:
+        if a not in stories or b not in stories:
+            missing += 1
+            continue
+        same = stories[a] == stories[b]
+        outcome = ("tp" if label else "fp") if same else ("fn" if label else "tn")
+        by_kind[(kind, outcome)] += 1
+        tp, fp, fn, tn = (
+            tp + (outcome == "tp"),
+            fp + (outcome == "fp"),
+            fn + (outcome == "fn"),
+            tn + (outcome == "tn"),
+        )
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "missing": missing, "precision": precision,
+            "recall": recall, "by_kind": by_kind}  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--config", type=Path, default=REPO / "config" / "monitor.yaml")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N items (smoke runs)")
+    args = parser.parse_args()
+    if not CORPUS.is_file():
+        print(f"skipped: {CORPUS} is absent (it lives in ../shared, next to the repository)")
+        return 0
+    params = load_config(args.config).story_params
+    pairs = [
+        (row["id_a"], row["id_b"], int(row["label"]), row["sampled_as"])
+        for row in csv.DictReader(PAIRS.open(encoding="utf-8"), delimiter="\t")
+    ]
+    print(f"settings: {params}")
+    print(f"labelled pairs: {len(pairs)} ({sum(p[2] for p in pairs)} same event, "
+          f"{sum(1 - p[2] for p in pairs)} different)")  # fmt: skip
+
+    # Baseline: exact title duplicates only (same process, same corpus).
+    started = time.perf_counter()
+    baseline: dict[str, str] = {}
+    first_by_title: dict[str, str] = {}
+    for record in records(args.limit):
+        title = " ".join(str(record.get("title") or "").lower().split())
+        baseline[str(record["id"])] = first_by_title.setdefault(title, str(record["id"]))
+    base_seconds = time.perf_counter() - started
+    del first_by_title
+
+    clusterer = StoryClusterer(params)
+    stories: dict[str, str] = {}
+    window_peak = 0
+    rss_quarter = 0.0
+    started = time.perf_counter()
+    count = 0
+    for doc, assignment in cluster_records(records(args.limit), clusterer):
+        stories[doc.id] = assignment.story
+        count += 1
+        window_peak = max(window_peak, len(clusterer))
+        if count == 25_000:
+            rss_quarter = rss_mb()
+    seconds = time.perf_counter() - started
+    sizes = Counter(stories.values())
+
+    base = score(baseline, pairs)
+    ours = score(stories, pairs)
+    print()
+    print(f"{'':28}{'precision':>10}{'recall':>8}{'tp':>5}{'fp':>5}{'fn':>5}{'tn':>5}")
+    for name, result in (("exact-title baseline", base), ("stories (cluster)", ours)):
+        print(f"{name:28}{result['precision']:>10.3f}{result['recall']:>8.3f}"
+              f"{result['tp']:>5}{result['fp']:>5}{result['fn']:>5}{result['tn']:>5}")  # fmt: skip
+    print("  by sampling stratum (tp/fp/fn/tn):", ", ".join(
+        f"{kind} {'/'.join(str(ours['by_kind'][(kind, o)]) for o in ('tp', 'fp', 'fn', 'tn'))}"
+        for kind in sorted({k for k, _ in ours["by_kind"]})))  # fmt: skip
+    if ours["missing"]:
+        print(f"  {ours['missing']} labelled pair(s) refer to items outside --limit")
+    print()
+    print(f"throughput: {count:,} items in {seconds:.1f} s = {count / seconds:,.0f} items/s "
+          f"(exact-title baseline {count / base_seconds:,.0f} items/s, same process)")  # fmt: skip
+    print(f"stories: {len(sizes):,}; multi-item stories: {sum(1 for s in sizes.values() if s > 1):,}; "
+          f"largest: {max(sizes.values())} items")  # fmt: skip
+    print(
+        f"memory: at most {window_peak:,} items in the window; peak RSS {rss_mb():.0f} MB "
+        f"(after 25k items: {rss_quarter:.0f} MB; includes the {count:,}-entry result dict kept for scoring)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,76 @@
+"""What the matcher returns for one item, and its JSON form (the `news-monitor match` contract).
+
+The JSON keeps the DESIGN.md keys (`topics`, `watches`, `entities`, `evidence`) and adds, only when there is
+something to say, `severity` (per matched topic: score, level, reasons) and `why` (per matched topic and
+per fired watch, keyed `watch:NAME`: the branch of the query that made it true). Items that match nothing
+therefore keep the exact four-key shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Evidence:
+    kind: str  # "term" | "entity"
+    name: str  # topic name or entity key
+    text: str  # the matched words as written in the source
+    field: str  # "title" | "summary" | "content"
+    start: int  # character offsets in that field
+    end: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "name": self.name,
+            "text": self.text,
+            "field": self.field,
+            "start": self.start,
+            "end": self.end,
+        }
+
+
+@dataclass(frozen=True)
+class WatchHit:
+    name: str
+    severity: str
+    topics: list[str]  # the watch's topics that matched
+
+
+@dataclass(frozen=True)
+class TopicSeverity:
+    """Severity of one matched topic: a 0-100 score, its level, and the weighted evidence that moved it."""
+
+    score: int
+    level: str
+    because: list[str] = field(default_factory=list)  # e.g. "martial law or mobilisation (+30)"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"score": self.score, "level": self.level, "because": list(self.because)}
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    topics: list[str]  # every topic flagged for the item, whether or not a watch fired
+    watches: list[WatchHit]
+    entities: list[str]  # display labels, in order of first appearance
+    evidence: list[Evidence] = field(default_factory=list)
+    severity: dict[str, TopicSeverity] = field(default_factory=dict)  # per matched topic
+    why: dict[str, str] = field(default_factory=dict)  # topic name or "watch:NAME" → satisfied branch
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "topics": list(self.topics),
+            "watches": [
+                {"name": w.name, "severity": w.severity, "topics": list(w.topics)} for w in self.watches
+            ],
+            "entities": list(self.entities),
+            "evidence": [e.to_json() for e in self.evidence],
+        }
+        if self.severity:
+            out["severity"] = {name: s.to_json() for name, s in self.severity.items()}
+        if self.why:
+            out["why"] = dict(self.why)
+        return out

@@ -1,0 +1,103 @@
+"""Alert decisions per (watch, story): one alert when the story first matters, then an update only when it
+really changes. Pure: the pipeline loads the state, asks `decide`, and stores the answer together with the
+outbox rows in one transaction.
+
+First alert
+    When a matching item has been seen and the story has at least `min_sources` independent sources (for
+    users who want corroboration before being woken; 1 by default). Sources that join later count even if
+    their own item does not match the watch: it is the story that is corroborated.
+Update (only after a first alert)
+    - `severity`: the highest severity seen rises above the one last alerted (e.g. high → critical);
+    - `topic`: a topic joins that was not alerted yet (a ceasefire story turns into an escalation);
+    - `update_at_sources`: the number of independent sources reaches this threshold (once).
+    Nothing else: more reprints, the same facts retold, an edited item, a restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+from monitor.match.rules import SEVERITY_ORDER
+from monitor.settings import AlertPolicySettings
+
+__all__ = ["Decision", "WatchState", "decide", "level_rank"]
+
+
+def level_rank(level: str | None) -> int:
+    """-1 for none/unknown, else the index in low < medium < high < critical."""
+    return SEVERITY_ORDER.index(level) if level in SEVERITY_ORDER else -1  # type: ignore[arg-type]
+
+
+def _max_level(a: str | None, b: str | None) -> str | None:
+    return a if level_rank(a) >= level_rank(b) else b
+
+
+@dataclass(frozen=True)
+class WatchState:
+    """What a watch has seen of a story (`level`, `topics`) and told people (`alerted_*`)."""
+
+    level: str | None = None
+    topics: tuple[str, ...] = ()
+    alerted_level: str | None = None
+    alerted_topics: tuple[str, ...] = ()
+    alerted_sources: int = 0
+    alerts: int = 0
+
+    @property
+    def alerted(self) -> bool:
+        return self.alerts > 0
+
+
+@dataclass(frozen=True)
+class Decision:
+    kind: str | None  # "first", "update" or None
+    reasons: list[str] = field(default_factory=list)
+    state: WatchState = WatchState()
+
+
+def decide(
+    state: WatchState | None,
+    *,
+    level: str | None,
+    topics: Iterable[str],
+    sources: int,
+    policy: AlertPolicySettings,
+) -> Decision:
+    """The decision for one (watch, story) after an item joined the story. `level`/`topics` are the
+    watch's hit on that item (None/empty when the item did not match the watch); `sources` is the story's
+    independent source count including the item."""
+    state = state or WatchState()
+    seen_topics = tuple(dict.fromkeys([*state.topics, *topics]))
+    seen = replace(state, level=_max_level(state.level, level), topics=seen_topics)
+    if seen.level is None and not seen.topics:
+        return Decision(kind=None, state=seen)  # the watch never matched this story
+    if not seen.alerted:
+        if sources < policy.min_sources:
+            return Decision(kind=None, reasons=[f"waiting for {policy.min_sources} sources"], state=seen)
+        reasons = [f"story matched with severity {seen.level or 'unknown'}"]
+        if policy.min_sources > 1:
+            reasons.append(f"corroborated by {sources} independent sources")
+        return Decision(kind="first", reasons=reasons, state=_alerted(seen, sources))
+    reasons = []
+    if "severity" in policy.update_on and level_rank(seen.level) > level_rank(seen.alerted_level):
+        reasons.append(f"severity rose from {seen.alerted_level or 'none'} to {seen.level}")
+    new_topics = [t for t in seen.topics if t not in seen.alerted_topics]
+    if "topic" in policy.update_on and new_topics:
+        reasons.append(f"new topic: {', '.join(new_topics)}")
+    threshold = policy.update_at_sources
+    if threshold and seen.alerted_sources < threshold <= sources:
+        reasons.append(f"now reported by {sources} independent sources")
+    if not reasons:
+        return Decision(kind=None, state=seen)
+    return Decision(kind="update", reasons=reasons, state=_alerted(seen, sources))
+
+
+def _alerted(state: WatchState, sources: int) -> WatchState:
+    return replace(
+        state,
+        alerted_level=state.level,
+        alerted_topics=state.topics,
+        alerted_sources=sources,
+        alerts=state.alerts + 1,
+    )

@@ -1,0 +1,97 @@
+"""Story clustering: same event across outlets joins, reprints are copies, other events stay apart."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from monitor.cluster import ClusterParams, StoryClusterer, StoryDoc, cluster_records, names
+
+T0 = datetime(2020, 9, 27, 10, 0, tzinfo=UTC)
+SHELLING = (
+    "Azerbaijani artillery pounds Stepanakert as Karabakh fighting flares",
+    "Shells fell on residential districts of Stepanakert on Sunday, officials in Nagorno-Karabakh said.",
+)
+RETOLD = (
+    "Karabakh capital Stepanakert hit by Azerbaijani shelling",
+    "Residents of Stepanakert sheltered in basements after Azerbaijani artillery struck the city.",
+)
+DRONE = (
+    "Drone strike destroys power station near Stepanakert",
+    "An Azerbaijani drone hit a power station outside Stepanakert, cutting electricity, officials said.",
+)
+BUDGET = (
+    "Parliament passes budget after long night session",
+    "Lawmakers approved spending plans for next year.",
+)
+
+
+def doc(id: str, text: tuple[str, str], outlet: str, hours: float, link: str | None = None) -> StoryDoc:
+    return StoryDoc(id, text[0], text[1], outlet, link, T0 + timedelta(hours=hours))
+
+
+def test_same_event_in_other_words_joins_and_a_reprint_is_a_copy() -> None:
+    """A retelling by another outlet joins the story; a verbatim reprint joins as a copy of the original."""
+    clusterer = StoryClusterer()
+    first = clusterer.assign(doc("a", SHELLING, "wire", 0))
+    retold = clusterer.assign(doc("b", RETOLD, "daily", 0.5))
+    reprint = clusterer.assign(doc("c", SHELLING, "metro", 1))
+    assert (first.story, first.created, first.copy_of) == ("a", True, None)
+    assert (retold.story, retold.created, retold.copy_of) == ("a", False, None)
+    assert (reprint.story, reprint.copy_of) == ("a", "a")
+
+
+def test_unrelated_news_and_another_strike_next_day_are_new_stories() -> None:
+    """Unrelated text founds its own story; a different strike on the same city a day later does too."""
+    clusterer = StoryClusterer()
+    clusterer.assign(doc("a", SHELLING, "wire", 0))
+    clusterer.assign(doc("b", RETOLD, "daily", 0.5))
+    assert clusterer.assign(doc("x", BUDGET, "desk", 1)).story == "x"
+    assert clusterer.assign(doc("d", DRONE, "desk", 26)).story == "d"
+
+
+def test_same_link_is_a_copy_and_a_repeated_id_keeps_its_story() -> None:
+    """The same canonical link from another feed is the same article; an item seen again is not new."""
+    clusterer = StoryClusterer()
+    clusterer.assign(doc("a", SHELLING, "wire", 0, link="https://w.example/a"))
+    again = clusterer.assign(doc("b", BUDGET, "wire-2", 0.1, link="https://w.example/a"))
+    assert (again.story, again.copy_of) == ("a", "a")
+    assert clusterer.assign(doc("a", RETOLD, "wire", 0.2)).story == "a"
+
+
+def test_memory_is_bounded_by_the_window() -> None:
+    """Items older than the window (relative to the newest) are evicted and can no longer be joined."""
+    clusterer = StoryClusterer(ClusterParams(window=timedelta(hours=48)))
+    clusterer.assign(doc("a", SHELLING, "wire", 0))
+    for hour in range(1, 100):
+        clusterer.assign(doc(f"n{hour}", (f"Unrelated item number {hour} zq{hour}", ""), "desk", hour))
+    assert len(clusterer) <= 49
+    assert clusterer.assign(doc("late", RETOLD, "daily", 100)).story == "late"
+
+
+def test_restore_rebuilds_the_window_so_a_restart_clusters_the_same() -> None:
+    """Restored items (from the database at start-up) are joined by later items as if never restarted."""
+    clusterer = StoryClusterer()
+    clusterer.restore(doc("7", SHELLING, "wire", 0), story="7")
+    assert clusterer.assign(doc("8", RETOLD, "daily", 1)).story == "7"
+
+
+def test_records_stream_in_order_with_links_canonicalised() -> None:
+    """JSON-style records (as `news-monitor cluster` reads them) are assigned in input order."""
+    records = [
+        {"id": 1, "title": SHELLING[0], "description": SHELLING[1], "outlet": "w", "date": "2020-09-27 10:00:00+00:00",
+         "link": "https://w.example/a?utm_source=x"},
+        {"id": 2, "title": SHELLING[0], "summary": SHELLING[1], "outlet": "m", "published": "2020-09-27T11:00:00Z",
+         "link": "https://m.example/b"},
+    ]  # fmt: skip
+    out = [(d.id, d.link, a.story, a.copy_of) for d, a in cluster_records(records, StoryClusterer())]
+    assert out == [("1", "https://w.example/a", "1", None), ("2", "https://m.example/b", "1", "1")]
+
+
+def test_names_skip_sentence_starts_and_title_case_headlines() -> None:
+    """Capitalised words count as names except at a sentence start and in Title Case headlines."""
+    assert names("Missiles hit Kyiv as Zelensky meets Biden", "Officials said. Ukraine held.") == {
+        "kyiv",
+        "zelensk",
+        "biden",
+    }
+    assert names("Missiles Hit Kyiv As Zelensky Meets Biden") == frozenset()

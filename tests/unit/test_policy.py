@@ -1,0 +1,59 @@
+"""Alert decisions per (watch, story): first alert, updates only when it matters, corroboration."""
+
+from __future__ import annotations
+
+from monitor.policy import WatchState, decide
+from monitor.settings import AlertPolicySettings
+
+DEFAULT = AlertPolicySettings()
+
+
+def step(state: WatchState | None, level: str | None, topics: list[str], sources: int, policy=DEFAULT):  # type: ignore[no-untyped-def]
+    decision = decide(state, level=level, topics=topics, sources=sources, policy=policy)
+    return decision.kind, decision.reasons, decision.state
+
+
+def test_first_match_alerts_and_retellings_do_not() -> None:
+    """The first matching item alerts; more outlets with the same severity and topics send nothing."""
+    kind, _, state = step(None, "high", ["escalation"], 1)
+    assert kind == "first"
+    for sources in (2, 3, 40):
+        kind, _, state = step(state, "high", ["escalation"], sources)
+        assert kind is None
+    assert state.alerts == 1
+
+
+def test_severity_rise_and_new_topic_each_send_one_update() -> None:
+    """high → critical sends one update; a ceasefire story gaining escalation sends one more; repeats don't."""
+    _, _, state = step(None, "high", ["ceasefire"], 1)
+    kind, reasons, state = step(state, "critical", ["ceasefire"], 2)
+    assert (kind, reasons) == ("update", ["severity rose from high to critical"])
+    kind, _, state = step(state, "critical", ["ceasefire"], 3)
+    assert kind is None
+    kind, reasons, state = step(state, "medium", ["escalation"], 3)
+    assert (kind, reasons) == ("update", ["new topic: escalation"])
+    assert step(state, "critical", ["ceasefire", "escalation"], 4)[0] is None
+
+
+def test_min_sources_waits_for_corroboration_even_from_non_matching_items() -> None:
+    """With min_sources 2 the first alert waits for a second independent source, whatever its own match."""
+    policy = AlertPolicySettings(min_sources=2)
+    kind, reasons, state = step(None, "high", ["escalation"], 1, policy)
+    assert kind is None and reasons == ["waiting for 2 sources"]
+    kind, reasons, state = step(state, None, [], 2, policy)
+    assert kind == "first" and "corroborated by 2 independent sources" in reasons
+
+
+def test_update_at_sources_fires_once_and_update_on_can_be_narrowed() -> None:
+    """update_at_sources sends one update when reached; without 'severity' in update_on a rise is silent."""
+    policy = AlertPolicySettings(update_on=["topic"], update_at_sources=5)
+    _, _, state = step(None, "high", ["escalation"], 1, policy)
+    assert step(state, "critical", ["escalation"], 2, policy)[0] is None
+    kind, reasons, state = step(state, None, [], 5, policy)
+    assert (kind, reasons) == ("update", ["now reported by 5 independent sources"])
+    assert step(state, None, [], 6, policy)[0] is None
+
+
+def test_a_watch_that_never_matched_the_story_stays_silent() -> None:
+    """Sources joining a story the watch never matched do not wake it."""
+    assert step(None, None, [], 9)[0] is None
