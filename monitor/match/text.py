@@ -111,13 +111,19 @@ def fold(text: str) -> tuple[str, list[int] | None]:
     return "".join(out), origin
 
 
+# British -ise/-isation spellings stem apart from American -ize/-ization in Snowball ("mobilis" vs
+# "mobil"); rewriting them first lets one rule word find both. Four letters before "is" keep short words
+# such as rise, raise and prise out of it.
+_BRITISH_IS = re.compile(r"^([a-z]{4,})is(e|es|ed|ing|ation|ations)$")
+
+
 def stem(word: str) -> str:
-    """English Snowball stem of one folded word (cached)."""
+    """English Snowball stem of one folded word (cached), British and American spellings alike."""
     cached = _STEM_CACHE.get(word)
     if cached is None:
         if len(_STEM_CACHE) >= _STEM_CACHE_MAX:
             _STEM_CACHE.clear()
-        cached = _STEM_CACHE[word] = _STEMMER.stemWord(word)
+        cached = _STEM_CACHE[word] = _STEMMER.stemWord(_BRITISH_IS.sub(r"\1iz\2", word))
     return cached
 
 
