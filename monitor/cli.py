@@ -27,6 +27,8 @@ examples:
   echo '{{"id": 1, "title": "Truce collapses as shelling resumes"}}' | news-monitor match -
   news-monitor cluster items.jsonl   story assignment without the database (backtests)
   news-monitor stories --since 24h   recent stories with sources, topics and alert history
+  news-monitor test-channel ops-email   send a test message; print the exact reason if it fails
+  news-monitor outbox --status dead     deliveries given up; --retry ID queues one again
 
 The config file is -c FILE, else ${CONFIG_ENV}, else ./config/monitor.yaml.
 Exit codes: 0 ok, 65 bad input data, 78 bad configuration, 1 other errors.
@@ -103,6 +105,24 @@ def _parser() -> argparse.ArgumentParser:
     )
     stories.add_argument("--limit", type=int, default=20, help="at most this many stories (default 20)")
     stories.add_argument("--json", action="store_true", help="one JSON object per story instead of text")
+    test_channel = add(
+        "test-channel", "Send a short test message to one configured channel; print 'sent' or the reason."
+    )
+    test_channel.add_argument("name", metavar="NAME", help="a channel name from the config's channels:")
+    outbox = add(
+        "outbox", "List outbox deliveries (pending, dead-lettered, sent) or put a dead one back in the queue."
+    )
+    outbox.add_argument(
+        "--status",
+        choices=["pending", "dead", "sent", "all"],
+        help="only deliveries with this status (default: pending and dead)",
+    )
+    outbox.add_argument(
+        "--limit", type=int, default=50, help="at most this many rows, newest first (default 50)"
+    )
+    outbox.add_argument(
+        "--retry", type=int, metavar="ID", help="queue delivery ID again, due now, with its attempts reset"
+    )
     return parser
 
 
@@ -120,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cluster(config, args.inputs)
         if args.command == "stories":
             return _stories(config, since=args.since, limit=args.limit, as_json=args.json)
+        if args.command == "test-channel":
+            return _test_channel(config, args.name)
+        if args.command == "outbox":
+            return _outbox(config, status=args.status, limit=args.limit, retry=args.retry)
         from monitor import daemon  # deferred: the scheduler is only needed to run
 
         return daemon.run_once(config) if args.once else daemon.run_forever(config)
@@ -194,7 +218,7 @@ def _read_items(name: str) -> Iterator[dict[str, Any] | str]:
         return
     with stream:
         buffered = io.BufferedReader(stream) if not isinstance(stream, io.BufferedReader) else stream
-        head = buffered.peek(64).lstrip()
+        head = buffered.peek(64).lstrip(b"\xef\xbb\xbf \t\r\n")  # a UTF-8 BOM may precede XML
         if head.startswith(b"<"):
             yield from _feed_items(name, buffered.read())
         else:
@@ -218,6 +242,9 @@ def _feed_items(name: str, body: bytes) -> Iterator[dict[str, Any] | str]:
         }
 
 
+_TEXT_FIELDS = ("title", "summary", "description", "content", "link", "outlet", "published")
+
+
 def _jsonl_items(name: str, stream: IO[bytes]) -> Iterator[dict[str, Any] | str]:
     for number, raw in enumerate(stream, 1):
         if not raw.strip():
@@ -227,8 +254,12 @@ def _jsonl_items(name: str, stream: IO[bytes]) -> Iterator[dict[str, Any] | str]
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             yield f"{name}:{number}: not valid JSON ({exc}); each line must be one JSON object"
             continue
-        if not isinstance(record, dict) or not isinstance(record.get("title", ""), str):
-            yield f"{name}:{number}: expected an object with a string 'title' (and summary or description)"
+        if not isinstance(record, dict):
+            yield f"{name}:{number}: expected a JSON object with 'title' (and summary or description)"
+            continue
+        wrong = [k for k in _TEXT_FIELDS if record.get(k) is not None and not isinstance(record[k], str)]
+        if wrong:
+            yield f"{name}:{number}: {', '.join(wrong)} must be text (a JSON string or null)"
             continue
         yield record
 
@@ -330,3 +361,106 @@ def _story_json(story: Any) -> dict[str, Any]:
             for a in story.alerts
         ],
     }
+
+
+# --- delivery: test-channel and outbox -----------------------------------------------------------
+
+
+def _test_channel(config: Config, name: str) -> int:
+    from monitor.notify import Channel, render_test, secret_parts
+    from monitor.settings import did_you_mean
+
+    channels = config.settings.channels
+    if name not in channels:
+        known = ", ".join(channels) or "none defined"
+        print(
+            f"news-monitor test-channel: unknown channel '{name}'{did_you_mean(name, channels)} "
+            f"(channels in {config.path}: {known})",
+            file=sys.stderr,
+        )
+        return 2
+    url = channels[name].url.get_secret_value()
+    logging_setup.register_secrets({url, *secret_parts(url)})
+    outcome = Channel(name, url).send(render_test(name))
+    if outcome.ok:
+        print(f"{name}: sent")
+        return 0
+    kind = "retryable" if outcome.retryable else "permanent"
+    print(f"{name}: failed ({kind}): {outcome.reason}")
+    return 1
+
+
+def _outbox(config: Config, *, status: str | None, limit: int, retry: int | None) -> int:
+    from datetime import UTC, datetime
+
+    from monitor.db.engine import make_engine, migrate
+    from monitor.db.store import Store
+
+    engine = make_engine(config.database_url)
+    try:
+        migrate(engine)
+        store = Store(engine)
+        if retry is not None:
+            return _retry_delivery(store, retry, datetime.now(UTC))
+        statuses = {None: ["pending", "dead"], "all": None}.get(status, [status])
+        rows = store.outbox(statuses, limit=limit)
+    finally:
+        engine.dispose()
+    _print_outbox(rows)
+    return 0
+
+
+def _retry_delivery(store: Any, delivery_id: int, now: Any) -> int:
+    previous = store.retry_delivery(delivery_id, now)
+    if previous is None:
+        print(f"news-monitor outbox: no delivery with id {delivery_id}", file=sys.stderr)
+        return 1
+    if previous == "sent":
+        print(
+            f"news-monitor outbox: delivery {delivery_id} was already sent; not sending it twice",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"delivery {delivery_id}: was {previous}, now pending (due now, attempts reset)")
+    return 0
+
+
+def _print_outbox(rows: list[Any]) -> None:
+    """A fixed-width table; the last error is stored scrubbed (no URL, no secret) and shown shortened."""
+    header = (
+        "ID",
+        "CREATED (UTC)",
+        "CHANNEL",
+        "WATCH",
+        "KIND",
+        "STATUS",
+        "TRIES",
+        "NEXT ATTEMPT",
+        "LAST ERROR",
+    )
+    table = [header] + [
+        (
+            str(r.id),
+            f"{r.created_at:%Y-%m-%d %H:%M}" if r.created_at else "-",
+            r.channel,
+            r.watch,
+            r.kind,
+            r.status,
+            str(r.attempts),
+            f"{r.next_attempt_at:%Y-%m-%d %H:%M:%S}" if r.next_attempt_at else "-",
+            " ".join((r.last_error or "-").split())[:160],
+        )
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
+    out = sys.stdout
+    for row in table:
+        out.write(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False))
+            + "  "
+            + row[-1]
+            + "\n"
+        )
+    if not rows:
+        out.write("no deliveries\n")
+    out.flush()

@@ -1,4 +1,5 @@
-"""Builds the concrete dependencies and runs the pipeline on APScheduler until SIGTERM/SIGINT.
+"""Builds the concrete dependencies and runs the pipeline on APScheduler until SIGTERM/SIGINT (SIGHUP
+reloads the config).
 
 The only importer of APScheduler. Per-feed due times live in the database, so the scheduler only needs
 one short periodic tick that asks the pipeline to poll whatever is due and deliver whatever is pending.
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
+import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor import log as logging_setup
@@ -21,11 +23,12 @@ from monitor.clock import Clock, SystemClock
 from monitor.cluster import StoryClusterer
 from monitor.db.engine import make_engine, migrate
 from monitor.db.store import Store
+from monitor.errors import ConfigError
 from monitor.fetch import Fetcher
 from monitor.match import Matcher
 from monitor.notify import Channel, secret_parts
-from monitor.pipeline import Deps, deliver_pending, poll_feeds
-from monitor.settings import Config
+from monitor.pipeline import Deps, run_cycle
+from monitor.settings import Config, load_config
 
 TICK_SECONDS = 15
 
@@ -66,55 +69,74 @@ def dependencies(config: Config, clock: Clock | None = None) -> Iterator[Deps]:
 
 
 def run_once(config: Config) -> int:
+    """Poll every feed once and deliver; exit 1 only when a step crashed (cron mails the output)."""
     with dependencies(config) as deps:
-        poll_feeds(deps, only_due=False)
-        deliver_pending(deps)
-    return 0
+        return 0 if run_cycle(deps, only_due=False) else 1
 
 
 def run_forever(config: Config) -> int:
-    stop = threading.Event()
+    """Run until SIGTERM/SIGINT. SIGHUP re-reads the config: a valid one replaces the running one, an
+    invalid one is logged with every problem and the daemon carries on with the old one."""
+    log = logging_setup.get_logger()
+    wake = threading.Event()
+    wanted: dict[str, bool] = {"stop": False, "reload": False}
 
-    def request_stop(signum: int, _frame: object) -> None:
-        logging_setup.get_logger().info("daemon.stopping", signal=signal.Signals(signum).name)
-        stop.set()
+    def on_signal(signum: int, _frame: object) -> None:
+        wanted["stop" if signum != signal.SIGHUP else "reload"] = True
+        log.info("daemon.signalled", signal=signal.Signals(signum).name)
+        wake.set()
 
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    with dependencies(config) as deps:
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, on_signal)
+    while True:
+        with dependencies(config) as deps:
+            scheduler = _start_scheduler(deps)
+            log.info(
+                "daemon.started",
+                feeds=len(config.settings.feeds),
+                channels=len(deps.channels),
+                watches=len(config.rules.watches),
+                database=config.database_url.split("@")[-1],
+            )
+            sd_notify("READY=1")
+            wake.wait()
+            wake.clear()
+            sd_notify("STOPPING=1" if wanted["stop"] else "RELOADING=1")
+            scheduler.shutdown(wait=True)
+        if wanted["stop"]:
+            log.info("daemon.stopped")
+            return 0
+        wanted["reload"] = False
+        config = _reloaded(config, log)
 
-        def tick() -> None:
-            try:
-                poll_feeds(deps)
-                deliver_pending(deps)
-                sd_notify("WATCHDOG=1")
-            except Exception:  # the daemon outlives any one bad tick; the next one retries
-                deps.log.exception("tick.failed")
 
-        scheduler = BackgroundScheduler(timezone=UTC)
-        scheduler.add_job(
-            tick,
-            "interval",
-            seconds=TICK_SECONDS,
-            id="tick",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC),
-        )
-        scheduler.start()
-        deps.log.info(
-            "daemon.started",
-            feeds=len(config.settings.feeds),
-            channels=len(deps.channels),
-            watches=len(config.rules.watches),
-            database=config.database_url.split("@")[-1],
-        )
-        sd_notify("READY=1")
-        stop.wait()
-        sd_notify("STOPPING=1")
-        scheduler.shutdown(wait=True)
-        deps.log.info("daemon.stopped")
-    return 0
+def _start_scheduler(deps: Deps) -> BackgroundScheduler:
+    def tick() -> None:
+        if run_cycle(deps):
+            sd_notify("WATCHDOG=1")  # only real progress keeps systemd's watchdog quiet
+
+    scheduler = BackgroundScheduler(timezone=UTC)
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=TICK_SECONDS,
+        id="tick",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=datetime.now(UTC),
+    )
+    scheduler.start()
+    return scheduler
+
+
+def _reloaded(config: Config, log: structlog.stdlib.BoundLogger) -> Config:
+    try:
+        fresh = load_config(config.path)
+    except ConfigError as error:
+        log.error("config.reload_failed", path=str(config.path), problems=error.problems)
+        return config
+    log.info("config.reloaded", path=str(config.path))
+    return fresh
 
 
 def sd_notify(state: str) -> None:

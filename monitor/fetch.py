@@ -117,7 +117,7 @@ class Fetcher:
         """GET `url` conditionally; raise a FeedError subclass for anything but 2xx/304."""
         try:
             return self._fetch(url, etag, last_modified)
-        except (_Problem, httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+        except (_Problem, httpx.HTTPError, httpx.InvalidURL, OSError, UnicodeError, ValueError) as exc:
             raise _classify(
                 url, exc, timeout=self.timeout, max_bytes=self.max_bytes, now=self._now()
             ) from exc
@@ -264,7 +264,7 @@ def _classify(
         return TransientFeedError(f"feed {shown}: cannot resolve the host name ({detail}); will retry later")
     if isinstance(problem, httpx.TimeoutException):
         return TransientFeedError(f"feed {shown} timed out after {timeout:g}s ({detail}); will retry later")
-    if isinstance(problem, httpx.UnsupportedProtocol | httpx.InvalidURL):
+    if isinstance(problem, httpx.UnsupportedProtocol | httpx.InvalidURL | UnicodeError | ValueError):
         return PermanentFeedError(
             f"feed {shown} is not a usable http(s) URL ({detail}); fix it in monitor.yaml"
         )

@@ -42,7 +42,9 @@ Time limits and retries
     in the URL is ignored). Unless the URL sets ``cto=`` / ``rto=`` (seconds), connect and read
     timeouts are capped at CONNECT_TIMEOUT / READ_TIMEOUT (Apprise's HTTP defaults of 4 s are lower and
     kept; its SMTP default of 15 s is lowered). Apprise 2.x also abandons a send after SEND_DEADLINE
-    seconds; that is reported as a retryable failure.
+    seconds; that is reported as a retryable failure. Apprise also waits 5.5 s between two sends of one
+    email channel; that is lowered to EMAIL_SEND_INTERVAL, so twenty emails held back by an SMTP outage
+    go out in seconds once the server is back (a server that objects answers 4xx, which is retried).
 
 Logging
     Apprise's DEBUG lines contain URLs with tokens, so this module owns the "apprise" logger: level
@@ -58,7 +60,6 @@ console://
 from __future__ import annotations
 
 import contextvars
-import html
 import ipaddress
 import logging
 import re
@@ -68,7 +69,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -76,6 +76,7 @@ import apprise
 from apprise import NotifyFormat
 
 from monitor.errors import DeliveryError
+from monitor.html_text import html_to_text
 
 __all__ = [
     "Alert",
@@ -86,6 +87,8 @@ __all__ = [
     "check_channel_url",
     "is_retryable",
     "render",
+    "render_dead_letter",
+    "render_test",
     "scrub",
     "secret_parts",
 ]
@@ -93,6 +96,7 @@ __all__ = [
 CONNECT_TIMEOUT = 10.0  # seconds; upper bound unless the URL sets cto=
 READ_TIMEOUT = 15.0  # seconds; upper bound unless the URL sets rto=
 SEND_DEADLINE = 30.0  # seconds; Apprise 2.x stops waiting for a service after this
+EMAIL_SEND_INTERVAL = 0.25  # seconds between two emails of one channel (Apprise's default: 5.5)
 REASON_MAX = 400  # characters kept of a failure reason
 APPRISE_WIKI = "https://github.com/caronc/apprise/wiki"
 
@@ -143,47 +147,7 @@ class Message:
     references: tuple[str, ...] = ()
 
 
-class _TextExtractor(HTMLParser):
-    """Collects the text of an HTML fragment, skipping script/style content."""
-
-    _SKIP = frozenset({"script", "style", "head", "title"})
-    _BREAK = frozenset({"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag in self._SKIP:
-            self._skipping += 1
-        elif tag in self._BREAK:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP and self._skipping:
-            self._skipping -= 1
-        elif tag in self._BREAK:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
-
-
-def plain(value: str | None) -> str:
-    """Untrusted feed text as one line of plain text: tags dropped, entities decoded, whitespace collapsed."""
-    if not value:
-        return ""
-    if "<" in value or "&" in value:
-        parser = _TextExtractor()
-        try:
-            parser.feed(value)
-            parser.close()
-            value = "".join(parser.parts)
-        except Exception:  # HTMLParser is lenient; this is a last resort
-            value = html.unescape(re.sub(r"<[^>]*>", " ", value))
-    return " ".join(value.split())
+plain = html_to_text  # untrusted feed text as one line of plain text
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -314,6 +278,41 @@ def render(alert: Alert) -> Message:
         in_reply_to=alert.in_reply_to,
         references=tuple(alert.references),
     )
+
+
+def render_dead_letter(*, delivery_id: int, watch: str, channel: str, headline: str, reason: str,
+                       attempts: int) -> Message:  # fmt: skip
+    """The operator's notice that an alert was given up: watch, channel name (never its URL), headline
+    and the (already scrubbed) reason, and how to retry it."""
+    headline, reason = plain(headline) or "(no headline)", plain(reason) or "unknown"
+    lines = [
+        f"An alert could not be delivered and was given up after {attempts} attempt(s).",
+        "",
+        f"Watch:    {plain(watch)}",
+        f"Channel:  {plain(channel)}",
+        f"Headline: {headline}",
+        f"Reason:   {reason}",
+        "",
+        f"Retry it with: news-monitor outbox --retry {delivery_id}",
+    ]
+    md = [
+        f"An alert could not be delivered and was given up after {attempts} attempt(s).",
+        "",
+        f"**Watch:** {md_escape(plain(watch))}",
+        f"**Channel:** {md_escape(plain(channel))}",
+        f"**Headline:** {md_escape(headline)}",
+        f"**Reason:** {md_escape(reason)}",
+        "",
+        f"Retry it with: `news-monitor outbox --retry {delivery_id}`",
+    ]
+    subject = f"[DELIVERY FAILED] {plain(channel)}: {_shorten(headline, SUBJECT_HEADLINE_MAX)}"
+    return Message(subject=subject, text="\n".join(lines) + "\n", markdown="\n".join(md) + "\n")
+
+
+def render_test(channel: str) -> Message:
+    """The short message `news-monitor test-channel` sends."""
+    text = f"This is a test message from news-monitor to the channel '{plain(channel)}'. It arrived."
+    return Message(subject="news-monitor test message", text=text + "\n", markdown=md_escape(text) + "\n")
 
 
 # --- secrets --------------------------------------------------------------------------------------
@@ -619,6 +618,10 @@ class Channel:
         self.service: str = str(getattr(plugin, "service_name", "unknown"))
         self.text_only = _text_only(plugin)
         self._email = _is_email(plugin)
+        if self._email and float(getattr(plugin, "request_rate_per_sec", 0) or 0) > EMAIL_SEND_INTERVAL:
+            plugin.request_rate_per_sec = (
+                EMAIL_SEND_INTERVAL  # drain an outage backlog in seconds, not minutes
+            )
         self._plugin = plugin
         self._lock = threading.Lock()
         self._apprise = apprise.Apprise(asset=plugin.asset)

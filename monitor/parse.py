@@ -11,13 +11,12 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from html import unescape
-from html.parser import HTMLParser
 from typing import Any
 
 import feedparser
 
 from monitor.errors import PermanentFeedError
+from monitor.html_text import clean_line, html_to_text
 from monitor.items import Item
 
 _HTML_START = re.compile(
@@ -25,7 +24,6 @@ _HTML_START = re.compile(
 )
 _HTML_TAG = re.compile(rb"<(?:html|head|body)\b", re.I)
 _HTML_TITLE = re.compile(rb"<title[^>]*>(.*?)</title", re.I | re.S)
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -65,23 +63,23 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None) -> Par
                 f"{url} answered with a broken feed that yields no items ({problem}); "
                 "ask the publisher to fix it or remove it from monitor.yaml"
             )
-    feed_lang = _text(parsed.feed.get("language")) or None
+    feed_lang = html_to_text(parsed.feed.get("language")) or None
     items = [item for entry in parsed.entries if (item := _item(entry, feed_lang)) is not None]
-    return ParsedFeed(title=_text(parsed.feed.get("title")) or None, items=items)
+    return ParsedFeed(title=html_to_text(parsed.feed.get("title")) or None, items=items)
 
 
 def _item(entry: Any, feed_lang: str | None) -> Item | None:
-    title = _text(entry.get("title"))
-    link = (entry.get("link") or "").strip() or None
+    title = html_to_text(entry.get("title"))
+    link = clean_line(entry.get("link")) or None
     if not title and not link:
         return None
     contents = entry.get("content") or []
     return Item(
         title=title,
-        summary=_text(entry.get("summary")),
-        content=_text(contents[0].get("value")) if contents else "",
+        summary=html_to_text(entry.get("summary")),
+        content=html_to_text(contents[0].get("value")) if contents else "",
         link=link,
-        guid=(entry.get("id") or "").strip() or None,
+        guid=clean_line(entry.get("id")) or None,
         published_at=_when(dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")),
         authors=_authors(entry),
         lang=_lang(entry) or feed_lang,
@@ -99,9 +97,9 @@ def _when(parsed: Any) -> datetime | None:
 
 
 def _authors(entry: Any) -> tuple[str, ...]:
-    names = [_text(a.get("name") or a.get("email")) for a in entry.get("authors") or []]
+    names = [html_to_text(a.get("name") or a.get("email")) for a in entry.get("authors") or []]
     if not any(names) and entry.get("author"):
-        names = [_text(entry.get("author"))]
+        names = [html_to_text(entry.get("author"))]
     return tuple(dict.fromkeys(name for name in names if name))
 
 
@@ -115,76 +113,8 @@ def _lang(entry: Any) -> str | None:
 
 def _html_page(url: str, body: bytes) -> PermanentFeedError:
     match = _HTML_TITLE.search(body[:65536])
-    title = _text(match.group(1).decode("utf-8", "replace"))[:80] if match else ""
+    title = html_to_text(match.group(1).decode("utf-8", "replace"))[:80] if match else ""
     shown = f" (title: {title!r})" if title else ""
     return PermanentFeedError(
         f"{url} answered with an HTML page, not a feed{shown}; check the URL in monitor.yaml"
     )
-
-
-class _TextExtractor(HTMLParser):
-    """Collects text, turning block-level tags into spaces and dropping script/style contents."""
-
-    _BREAKS = frozenset(
-        {
-            "br",
-            "p",
-            "div",
-            "li",
-            "tr",
-            "td",
-            "th",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "h5",
-            "h6",
-            "blockquote",
-            "pre",
-            "hr",
-            "ul",
-            "ol",
-            "table",
-            "section",
-            "article",
-            "figure",
-        }
-    )
-    _SKIP = frozenset({"script", "style"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._SKIP:
-            self._skipping += 1
-        elif tag in self._BREAKS:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._SKIP:
-            self._skipping = max(0, self._skipping - 1)
-        elif tag in self._BREAKS:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skipping:
-            self.parts.append(data)
-
-
-def _text(value: Any) -> str:
-    """Plain text from feed HTML or text: tags stripped, entities unescaped, whitespace collapsed."""
-    if not value:
-        return ""
-    text = str(value)
-    if "<" in text:
-        extractor = _TextExtractor()
-        extractor.feed(text)
-        extractor.close()
-        text = "".join(extractor.parts)
-    elif "&" in text:
-        text = unescape(text)
-    return _SPACE.sub(" ", text).strip()

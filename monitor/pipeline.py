@@ -8,6 +8,7 @@ cron) neither loses nor repeats an alert, and one bad feed or channel never stop
 from __future__ import annotations
 
 import hashlib
+import random
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -29,19 +30,18 @@ from monitor.db.store import (
     StoryView,
     message_id,
 )
-from monitor.errors import FeedError, PermanentFeedError
+from monitor.errors import FeedError, PermanentFeedError, TransientFeedError
 from monitor.fetch import Fetcher, FetchResult
 from monitor.items import Item
 from monitor.match import Matcher
-from monitor.notify import Alert, Channel, OtherSource, render
+from monitor.notify import Alert, Channel, DeliveryOutcome, OtherSource, render, render_dead_letter
+from monitor.outbox import after_failure
 from monitor.parse import parse_feed
 from monitor.policy import decide
 from monitor.settings import Config, FeedSettings
 from monitor.stories import canonical_url, item_key
 
-MAX_DELIVERY_ATTEMPTS = 8
-DELIVERY_RETRY_BASE = timedelta(seconds=30)
-DELIVERY_RETRY_CAP = timedelta(hours=1)
+MAX_CHANNEL_WORKERS = 16  # channels delivered at the same time
 
 
 @dataclass
@@ -54,6 +54,7 @@ class Deps:
     clock: Clock
     log: structlog.stdlib.BoundLogger
     clusterer: StoryClusterer = field(default_factory=StoryClusterer)
+    rng: random.Random = field(default_factory=random.Random)  # retry jitter; tests seed it
     synced_item_id: int = 0  # items up to this id are in the clusterer's window index
 
 
@@ -72,12 +73,36 @@ class PollSummary:
 class DeliverySummary:
     sent: int = 0
     retrying: int = 0
-    failed: int = 0
-    deferred: int = 0
+    dead: int = 0
+    deferred: int = 0  # rows left for the next round behind a retryable failure of their channel
+    operator_notices: int = 0
     channels_down: set[str] = field(default_factory=set)
+
+    def merge(self, other: DeliverySummary) -> None:
+        self.sent += other.sent
+        self.retrying += other.retrying
+        self.dead += other.dead
+        self.deferred += other.deferred
+        self.channels_down |= other.channels_down
 
 
 # --- polling -------------------------------------------------------------------------------------
+
+
+def run_cycle(deps: Deps, *, only_due: bool = True) -> bool:
+    """Poll, then deliver; each half guarded, so a crash while polling never holds back delivery of
+    alerts already decided. Returns False when a step crashed (logged with its traceback)."""
+    ok = True
+    for name, step in (
+        ("poll", lambda: poll_feeds(deps, only_due=only_due)),
+        ("deliver", lambda: deliver_pending(deps)),
+    ):
+        try:
+            step()
+        except Exception:
+            deps.log.exception("cycle.step_failed", step=name)
+            ok = False
+    return ok
 
 
 def poll_feeds(deps: Deps, *, only_due: bool = True) -> PollSummary:
@@ -94,7 +119,13 @@ def poll_feeds(deps: Deps, *, only_due: bool = True) -> PollSummary:
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
         futures = {pool.submit(_fetch, deps, feed): feed for feed in feeds}
         for future in as_completed(futures):
-            _process(deps, futures[future], future.result(), summary)
+            feed = futures[future]
+            try:
+                _process(deps, feed, future.result(), summary)
+            except Exception as exc:  # a bug or odd input in one feed must not stop the others
+                deps.log.exception("feed.crashed", feed=feed.name)
+                error = TransientFeedError(f"internal error while processing the feed ({type(exc).__name__})")
+                _record_failure(deps, feed, error, summary)
     deps.log.info(
         "poll.completed",
         feeds=summary.feeds,
@@ -334,10 +365,10 @@ def feed_backoff(
     interval: timedelta, streak: int, *, cap: timedelta, permanent: bool, retry_after: float | None
 ) -> timedelta:
     """Double the wait with each failure in a row (four times longer for permanent errors), never
-    beyond `cap`, and never sooner than the server's Retry-After."""
+    beyond `cap`, and never sooner than the server's Retry-After (itself capped: it is untrusted input)."""
     delay = min(interval * (2 ** min(streak - 1, 20)) * (4 if permanent else 1), cap)
     if retry_after:
-        delay = max(delay, timedelta(seconds=retry_after))
+        delay = max(delay, timedelta(seconds=min(retry_after, cap.total_seconds())))
     return delay
 
 
@@ -345,50 +376,116 @@ def feed_backoff(
 
 
 def deliver_pending(deps: Deps) -> DeliverySummary:
-    """Send due outbox rows in decision order; a channel that fails retryably is skipped for the rest
-    of this round so that it delays no other channel."""
-    summary = DeliverySummary()
-    watches = {w.name: w for w in deps.config.rules.watches}
+    """Send the due outbox rows with one worker per channel, so that a failing or hanging channel delays
+    no other; each channel's rows go in decision order. Then tell the operator about new dead letters."""
+    queues: dict[str, list[PendingDelivery]] = {}
     for row in deps.store.pending_deliveries(deps.clock.now()):
-        if row.channel in summary.channels_down:
-            summary.deferred += 1
-            continue
-        channel = deps.channels.get(row.channel)
-        if channel is None:
-            deps.store.mark_failed(
-                row.id, error=f"channel '{row.channel}' is no longer configured", retry_at=None
-            )
-            summary.failed += 1
-            continue
-        watch = watches.get(row.watch)
-        sources = deps.store.story_sources(row.story_id)
-        outcome = channel.send(render(build_alert(row, watch.label if watch else None, sources)))
-        now = deps.clock.now()
-        log = deps.log.bind(delivery=row.id, channel=row.channel, watch=row.watch)
-        if outcome.ok:
-            deps.store.mark_sent(row.id, now)
-            summary.sent += 1
-            log.info("delivery.sent", title=row.title)
-            continue
-        attempts = row.attempts + 1
-        retry = outcome.retryable and attempts < MAX_DELIVERY_ATTEMPTS
-        retry_at = now + min(DELIVERY_RETRY_BASE * 2 ** (attempts - 1), DELIVERY_RETRY_CAP) if retry else None
-        deps.store.mark_failed(row.id, error=outcome.reason or "unknown", retry_at=retry_at)
-        if retry:
-            summary.retrying += 1
-            summary.channels_down.add(row.channel)
-        else:
-            summary.failed += 1
-        log.warning("delivery.failed", reason=outcome.reason, attempts=attempts, will_retry=retry)
-    if summary.sent or summary.retrying or summary.failed:
+        queues.setdefault(row.channel, []).append(row)
+    summary = DeliverySummary()
+    if queues:
+        workers = min(len(queues), MAX_CHANNEL_WORKERS)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
+            for result in pool.map(lambda queue: _deliver_channel(deps, *queue), queues.items()):
+                summary.merge(result)
+    summary.operator_notices = notify_operator(deps)
+    if summary.sent or summary.retrying or summary.dead or summary.operator_notices:
         deps.log.info(
             "delivery.completed",
             sent=summary.sent,
             retrying=summary.retrying,
-            failed=summary.failed,
+            dead=summary.dead,
             deferred=summary.deferred,
+            operator_notices=summary.operator_notices,
         )
     return summary
+
+
+def _deliver_channel(deps: Deps, name: str, rows: list[PendingDelivery]) -> DeliverySummary:
+    """One channel's due rows in order; after a retryable failure the rest wait for the next round, so a
+    later alert never overtakes an earlier one. Runs on a worker thread: the store opens a session per call."""
+    summary = DeliverySummary()
+    channel = deps.channels.get(name)
+    watches = {w.name: w for w in deps.config.rules.watches}
+    for index, row in enumerate(rows):
+        log = deps.log.bind(delivery=row.id, channel=name, watch=row.watch)
+        if channel is None:
+            reason = f"channel '{name}' is no longer configured"
+            deps.store.mark_dead(row.id, error=reason, now=deps.clock.now(), attempted=False)
+            summary.dead += 1
+            log.warning("delivery.dead_lettered", reason=reason, attempts=row.attempts, why="no channel")
+            continue
+        watch = watches.get(row.watch)
+        alert = build_alert(row, watch.label if watch else None, deps.store.story_sources(row.story_id))
+        outcome = channel.send(render(alert))
+        if outcome.ok:
+            deps.store.mark_sent(row.id, deps.clock.now())
+            summary.sent += 1
+            log.info("delivery.sent", title=row.title, attempts=row.attempts + 1)
+            continue
+        if not _record_failed_send(deps, row, outcome, log):
+            summary.dead += 1
+            continue
+        summary.retrying += 1
+        summary.deferred += len(rows) - index - 1
+        summary.channels_down.add(name)
+        break
+    return summary
+
+
+def _record_failed_send(
+    deps: Deps, row: PendingDelivery, outcome: DeliveryOutcome, log: structlog.stdlib.BoundLogger
+) -> bool:
+    """Schedule the retry or dead-letter the row; True when it will be retried."""
+    now = deps.clock.now()
+    attempts = row.attempts + 1
+    reason = outcome.reason or "unknown"
+    verdict = after_failure(
+        attempts=attempts,
+        created_at=row.created_at or now,
+        now=now,
+        retryable=outcome.retryable,
+        policy=deps.config.retry_policy,
+        rng=deps.rng,
+    )
+    if verdict.retry_at is None:
+        deps.store.mark_dead(row.id, error=reason, now=now)
+        log.warning("delivery.dead_lettered", reason=reason, attempts=attempts, why=verdict.why)
+        return False
+    deps.store.mark_retry(row.id, error=reason, retry_at=verdict.retry_at)
+    log.warning(
+        "delivery.failed",
+        reason=reason,
+        attempts=attempts,
+        retry_in_s=round((verdict.retry_at - now).total_seconds()),
+    )
+    return True
+
+
+def notify_operator(deps: Deps) -> int:
+    """One notice per dead-lettered row to the operator channel, if configured. Each notice is attempted
+    once (recorded before the next), and a failing operator channel ends the round: no loop, no storm."""
+    name = deps.config.settings.delivery.operator_channel
+    channel = deps.channels.get(name) if name else None
+    if channel is None:
+        return 0
+    told = 0
+    for dead in deps.store.dead_unnotified():
+        notice = render_dead_letter(
+            delivery_id=dead.id,
+            watch=dead.watch,
+            channel=dead.channel,
+            headline=dead.title,
+            reason=dead.reason,
+            attempts=dead.attempts,
+        )
+        outcome = channel.send(notice)
+        deps.store.mark_operator_notified(dead.id, deps.clock.now())
+        if not outcome.ok:
+            deps.log.error("operator.notify_failed", delivery=dead.id, channel=name, reason=outcome.reason)
+            break
+        told += 1
+        deps.log.info("operator.notified", delivery=dead.id, channel=name, dead_channel=dead.channel)
+    return told
 
 
 def build_alert(row: PendingDelivery, watch_label: str | None, sources: Iterable[Source] = ()) -> Alert:

@@ -25,6 +25,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from monitor.cluster import ClusterParams
@@ -32,6 +33,7 @@ from monitor.errors import ConfigError
 from monitor.match import check_rules
 from monitor.match.rules import EntitySpec, RuleFile, RulePack, TopicSpec, WatchSpec
 from monitor.notify import check_channel_url
+from monitor.outbox import RetryPolicy
 
 DEFAULT_CONFIG = Path("config/monitor.yaml")
 CONFIG_ENV = "NEWS_MONITOR_CONFIG"
@@ -126,6 +128,22 @@ class AlertSettings(_Strict):
     watches: dict[str, AlertPolicySettings] = Field(default_factory=dict)  # per watch name
 
 
+class DeliverySettings(_Strict):
+    """How the outbox retries a failing channel and when it gives up (see `monitor.outbox`)."""
+
+    max_attempts: int = Field(default=12, ge=1, le=1000)  # sends before a row is dead-lettered
+    max_age: Duration = timedelta(hours=24)  # a row older than this is dead-lettered instead of retried
+    retry_base: Duration = timedelta(seconds=30)  # wait ceiling after the first failure (doubles each time)
+    retry_cap: Duration = timedelta(hours=1)  # the wait never grows beyond this
+    operator_channel: str | None = None  # told once about every dead-lettered delivery
+
+    @model_validator(mode="after")
+    def _cap_not_below_base(self) -> DeliverySettings:
+        if self.retry_cap < self.retry_base:
+            raise ValueError("retry_cap must be at least retry_base")
+        return self
+
+
 class Settings(_Strict):
     database: str = "sqlite:///var/monitor.db"
     poll: PollSettings = PollSettings()
@@ -134,6 +152,7 @@ class Settings(_Strict):
     rules: list[str] = Field(default_factory=lambda: ["rules/*.yaml"])
     stories: StorySettings = StorySettings()
     alerts: AlertSettings = AlertSettings()
+    delivery: DeliverySettings = DeliverySettings()
 
 
 @dataclass(frozen=True)
@@ -161,6 +180,16 @@ class Config:
         stories = self.settings.stories
         return ClusterParams(
             window=stories.window, similarity=stories.similarity, copy_similarity=stories.copy_similarity
+        )
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        delivery = self.settings.delivery
+        return RetryPolicy(
+            max_attempts=delivery.max_attempts,
+            max_age=delivery.max_age,
+            base=delivery.retry_base,
+            cap=delivery.retry_cap,
         )
 
     def alert_policy(self, watch: str) -> AlertPolicySettings:
@@ -303,7 +332,8 @@ def _validate(model: type[BaseModel], data: Any, located: _Located, problems: li
         return None
 
 
-def _did_you_mean(name: str, choices: Any) -> str:
+def did_you_mean(name: str, choices: Any) -> str:
+    """`; did you mean 'x'?` for the closest of `choices`, or an empty string."""
     close = difflib.get_close_matches(name, list(choices), n=1)
     return f"; did you mean '{close[0]}'?" if close else ""
 
@@ -376,7 +406,7 @@ def _check_alert_watches(settings: Settings, pack: RulePack, located: _Located, 
         if name not in names:
             problems.append(
                 f"{located.where(('alerts', 'watches', name))}: alerts.watches.{name}: no watch of that name in "
-                f"the rule files{_did_you_mean(name, names)}"
+                f"the rule files{did_you_mean(name, names)}"
             )
 
 
@@ -385,6 +415,13 @@ def _check_channels(settings: Settings, located: _Located, problems: list[str]) 
         problem = check_channel_url(channel.url.get_secret_value())
         if problem:
             problems.append(f"{located.where(('channels', name, 'url'))}: channels.{name}.url: {problem}")
+    operator = settings.delivery.operator_channel
+    if operator is not None and operator not in settings.channels:
+        known = ", ".join(settings.channels) or "none defined"
+        problems.append(
+            f"{located.where(('delivery', 'operator_channel'))}: delivery.operator_channel: unknown channel "
+            f"'{operator}'{did_you_mean(operator, settings.channels)} (channels in this file: {known})"
+        )
 
 
 @dataclass(frozen=True)
@@ -450,14 +487,14 @@ def _check_rule_references(
             if topic not in pack.topics:
                 problems.append(
                     f"{source.located.where((*source.path, 'topics', i))}: watch '{watch.name}': unknown topic "
-                    f"'{topic}'{_did_you_mean(topic, pack.topics)}"
+                    f"'{topic}'{did_you_mean(topic, pack.topics)}"
                 )
         for i, channel in enumerate(watch.notify):
             if channel not in channels:
                 known = ", ".join(channels) or "none defined"
                 problems.append(
                     f"{source.located.where((*source.path, 'notify', i))}: watch '{watch.name}': unknown channel "
-                    f"'{channel}'{_did_you_mean(channel, channels)} (channels in the main config: {known})"
+                    f"'{channel}'{did_you_mean(channel, channels)} (channels in the main config: {known})"
                 )
     watch_index = {f"watches.{i}": w.name for i, w in enumerate(pack.watches)}
     for key, error in check_rules(pack):

@@ -22,14 +22,16 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
+        scheme = url.split(":", 1)[0]  # never echo the rest: it may hold a password
         raise ConfigError(
-            [f"database: {url!r} is not an SQLAlchemy URL; e.g. sqlite:///var/monitor.db"]
+            [f"database: the URL (scheme {scheme!r}) is not an SQLAlchemy URL; e.g. sqlite:///var/monitor.db"]
         ) from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     try:
         return create_engine(url, pool_pre_ping=True)
@@ -44,11 +46,20 @@ def make_engine(url: str) -> Engine:
         ) from None
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    """Take transaction control from the sqlite3 module, which would otherwise let a SAVEPOINT open (and
+    its RELEASE commit) a transaction of its own, so that one item's rows are not all-or-nothing."""
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=30000", "foreign_keys=ON"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """IMMEDIATE takes the write lock up front (waiting up to the busy timeout) instead of failing later
+    when a reading transaction tries to write while another process writes."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def migrate(engine: Engine) -> None:

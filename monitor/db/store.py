@@ -86,6 +86,38 @@ class PendingDelivery:
     kind: str
     reasons: list[str]
     message_id: str | None
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """A dead-lettered delivery the operator has not been told about yet."""
+
+    id: int
+    watch: str
+    channel: str
+    title: str
+    attempts: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    """One outbox row as `news-monitor outbox` shows it."""
+
+    id: int
+    created_at: datetime | None
+    channel: str
+    watch: str
+    kind: str
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    title: str
+
+
+DEAD_STATUSES = ("dead", "failed")  # 'failed': rows written before migration 0003, read as dead
 
 
 @dataclass(frozen=True)
@@ -437,56 +469,144 @@ class Store:
 
     # --- outbox ----------------------------------------------------------------------------------
 
-    def pending_deliveries(self, now: datetime, limit: int = 100) -> list[PendingDelivery]:
+    def pending_deliveries(self, now: datetime, per_channel: int = 100) -> list[PendingDelivery]:
+        """Due rows, oldest first. Per channel only the leading due rows: a row waiting for its retry
+        holds back the later rows of its channel, so they never overtake it."""
+        due: list[PendingDelivery] = []
         with self._session() as session:
-            rows = session.exec(
-                select(Delivery, ItemRow, FeedState)
-                .join(ItemRow, col(ItemRow.id) == col(Delivery.item_id))
-                .join(FeedState, col(FeedState.name) == col(ItemRow.feed))
-                .where(Delivery.status == "pending", col(Delivery.next_attempt_at) <= now)
-                .order_by(col(Delivery.id))
-                .limit(limit)
+            channels = session.exec(
+                select(Delivery.channel).where(Delivery.status == "pending").distinct()
             ).all()
-            return [
-                PendingDelivery(
-                    id=d.id or 0,
-                    watch=d.watch,
-                    channel=d.channel,
-                    attempts=d.attempts,
-                    feed=i.feed,
-                    feed_title=f.title,
-                    title=i.title,
-                    summary=i.summary,
-                    link=i.link,
-                    published_at=as_utc(i.published_at),
-                    match=i.match or {},
-                    story_id=d.story_id,
-                    seq=d.seq,
-                    kind=d.kind,
-                    reasons=list(d.reasons or []),
-                    message_id=d.message_id,
-                )
-                for d, i, f in rows
-            ]
+            for channel in sorted(channels):
+                rows = session.exec(
+                    select(Delivery, ItemRow, FeedState)
+                    .join(ItemRow, col(ItemRow.id) == col(Delivery.item_id))
+                    .join(FeedState, col(FeedState.name) == col(ItemRow.feed))
+                    .where(Delivery.status == "pending", Delivery.channel == channel)
+                    .order_by(col(Delivery.id))
+                    .limit(per_channel)
+                ).all()
+                for d, i, f in rows:
+                    next_at = as_utc(d.next_attempt_at)
+                    if next_at is not None and next_at > now:
+                        break
+                    due.append(_pending(d, i, f))
+        return sorted(due, key=lambda p: p.id)
 
     def mark_sent(self, delivery_id: int, now: datetime) -> None:
         self._update_delivery(delivery_id, status="sent", sent_at=now, last_error=None)
 
-    def mark_failed(self, delivery_id: int, *, error: str, retry_at: datetime | None) -> None:
-        """`retry_at=None` gives up on the row (status failed); otherwise it stays pending until then."""
-        status = "failed" if retry_at is None else "pending"
-        self._update_delivery(delivery_id, status=status, last_error=error, next_attempt_at=retry_at)
+    def mark_retry(self, delivery_id: int, *, error: str, retry_at: datetime) -> None:
+        """Count a failed send; the row stays pending until `retry_at`."""
+        self._update_delivery(delivery_id, status="pending", last_error=error, next_attempt_at=retry_at)
 
-    def _update_delivery(self, delivery_id: int, **values: Any) -> None:
+    def mark_dead(self, delivery_id: int, *, error: str, now: datetime, attempted: bool = True) -> None:
+        """Give the row up (dead-letter it) with the reason; `attempted` counts a send that just failed."""
+        self._update_delivery(
+            delivery_id,
+            status="dead",
+            last_error=error,
+            dead_at=now,
+            next_attempt_at=None,
+            count_attempt=attempted,
+        )
+
+    def _update_delivery(self, delivery_id: int, *, count_attempt: bool = True, **values: Any) -> None:
         with self._session() as session:
             row = session.get_one(Delivery, delivery_id)
-            row.attempts += 1
+            row.attempts += 1 if count_attempt else 0
             for key, value in values.items():
                 setattr(row, key, value)
             session.add(row)
             session.commit()
 
+    def dead_unnotified(self, limit: int = 100) -> list[DeadLetter]:
+        """Dead-lettered rows the operator has not been told about, oldest first."""
+        with self._session() as session:
+            rows = session.exec(
+                select(Delivery, ItemRow)
+                .join(ItemRow, col(ItemRow.id) == col(Delivery.item_id))
+                .where(col(Delivery.status).in_(DEAD_STATUSES), col(Delivery.operator_notified_at).is_(None))
+                .order_by(col(Delivery.id))
+                .limit(limit)
+            ).all()
+        return [
+            DeadLetter(d.id or 0, d.watch, d.channel, i.title, d.attempts, d.last_error or "unknown")
+            for d, i in rows
+        ]
+
+    def mark_operator_notified(self, delivery_id: int, now: datetime) -> None:
+        """Record that the one operator notice about this dead row was attempted (never repeated)."""
+        with self._session() as session:
+            row = session.get_one(Delivery, delivery_id)
+            row.operator_notified_at = now
+            session.add(row)
+            session.commit()
+
+    def outbox(self, statuses: Iterable[str] | None = None, limit: int = 50) -> list[OutboxEntry]:
+        """Outbox rows with these statuses (all when None), newest first."""
+        wanted = [*statuses] if statuses is not None else None
+        if wanted is not None and "dead" in wanted:
+            wanted.append("failed")
+        query = select(Delivery, ItemRow).join(ItemRow, col(ItemRow.id) == col(Delivery.item_id))
+        if wanted is not None:
+            query = query.where(col(Delivery.status).in_(wanted))
+        with self._session() as session:
+            rows = session.exec(query.order_by(col(Delivery.id).desc()).limit(limit)).all()
+        return [
+            OutboxEntry(
+                id=d.id or 0,
+                created_at=as_utc(d.created_at),
+                channel=d.channel,
+                watch=d.watch,
+                kind=d.kind,
+                status="dead" if d.status in DEAD_STATUSES else d.status,
+                attempts=d.attempts,
+                next_attempt_at=as_utc(d.next_attempt_at) if d.status == "pending" else None,
+                last_error=d.last_error,
+                title=i.title,
+            )
+            for d, i in rows
+        ]
+
+    def retry_delivery(self, delivery_id: int, now: datetime) -> str | None:
+        """Put a dead (or waiting) row back in the queue, due now, attempts reset. Returns the status it
+        had, or None when there is no such row; a sent row is left alone (resending would duplicate)."""
+        with self._session() as session:
+            row = session.get(Delivery, delivery_id)
+            if row is None:
+                return None
+            previous = "dead" if row.status in DEAD_STATUSES else row.status
+            if previous != "sent":
+                row.status, row.attempts, row.next_attempt_at = "pending", 0, now
+                row.dead_at = row.operator_notified_at = None
+                session.add(row)
+                session.commit()
+            return previous
+
     def delivery_counts(self) -> dict[str, int]:
         with self._session() as session:
             rows = session.exec(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
         return dict(rows)
+
+
+def _pending(d: Delivery, i: ItemRow, f: FeedState) -> PendingDelivery:
+    return PendingDelivery(
+        id=d.id or 0,
+        watch=d.watch,
+        channel=d.channel,
+        attempts=d.attempts,
+        feed=i.feed,
+        feed_title=f.title,
+        title=i.title,
+        summary=i.summary,
+        link=i.link,
+        published_at=as_utc(i.published_at),
+        match=i.match or {},
+        story_id=d.story_id,
+        seq=d.seq,
+        kind=d.kind,
+        reasons=list(d.reasons or []),
+        message_id=d.message_id,
+        created_at=as_utc(d.created_at),
+    )

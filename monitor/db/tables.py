@@ -67,12 +67,14 @@ class Delivery(SQLModel, table=True):
     kind: str = Field(default="first", max_length=10)  # first | update
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     message_id: str | None = Field(default=None, max_length=200)  # RFC 5322 Message-ID, for threading
-    status: str = Field(default="pending", index=True, max_length=20)  # pending | sent | failed
+    status: str = Field(default="pending", index=True, max_length=20)  # pending | sent | dead
     attempts: int = 0
-    last_error: str | None = None
+    last_error: str | None = None  # scrubbed reason of the last failure; never the channel URL
     created_at: datetime | None = _utc_column(nullable=False)
     next_attempt_at: datetime | None = _utc_column()
     sent_at: datetime | None = _utc_column()
+    dead_at: datetime | None = _utc_column()  # when it was given up (dead-lettered)
+    operator_notified_at: datetime | None = _utc_column()  # the one operator notice was attempted
 
 
 class Story(SQLModel, table=True):

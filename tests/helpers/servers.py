@@ -140,11 +140,12 @@ class SmtpServer:
 
 
 @contextlib.contextmanager
-def smtp_server(*, reject_auth: bool = False) -> Iterator[SmtpServer]:
-    """An aiosmtpd server on 127.0.0.1 (free port) that accepts any AUTH login, or rejects every login
-    with `535 5.7.8 Authentication credentials invalid` when `reject_auth` is true. AUTH is offered
-    without TLS; clients that do not log in are accepted too."""
-    port = free_port()
+def smtp_server(*, reject_auth: bool = False, port: int | None = None) -> Iterator[SmtpServer]:
+    """An aiosmtpd server on 127.0.0.1 (a free port, or `port`: an outage test first points a channel at
+    a port where nothing listens, then starts the server there) that accepts any AUTH login, or rejects
+    every login with `535 5.7.8 Authentication credentials invalid` when `reject_auth` is true. AUTH is
+    offered without TLS; clients that do not log in are accepted too."""
+    port = port or free_port()
     server = SmtpServer(host=LOOPBACK, port=port, reject_auth=reject_auth)
 
     def authenticator(smtp: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:

@@ -94,3 +94,23 @@ def test_rss_file_input_is_classified_per_item(tmp_path: Path) -> None:
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["id"] for o in out] == ["g1", "g2"]
     assert "escalation" in out[0]["topics"] and out[1]["topics"] == []
+
+
+def test_non_text_fields_are_reported_and_skipped_and_a_bom_feed_is_read_as_a_feed(tmp_path: Path) -> None:
+    """A record whose summary is a number is named and skipped (exit 65); a feed file starting with a
+    UTF-8 byte-order mark is still recognised as XML."""
+    items = tmp_path / "items.jsonl"
+    items.write_text(
+        '{"id": "x", "title": "t", "summary": 5}\n{"id": "y", "title": "Truce holds"}\n', "utf-8"
+    )
+    result = run_match(str(items))
+    assert result.returncode == 65 and f"{items}:1: summary must be text" in result.stderr
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["y"]
+    feed = tmp_path / "bom.xml"
+    feed.write_bytes(
+        b'\xef\xbb\xbf<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>'
+        b"<item><guid>g1</guid><title>Armenia declares martial law</title></item></channel></rss>"
+    )
+    result = run_match(str(feed))
+    assert result.returncode == 0, result.stderr
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["g1"]

@@ -119,11 +119,93 @@ def test_outbox_rows_come_back_in_decision_order_until_marked(store: Store) -> N
     assert pending[0].published_at == NOW - timedelta(hours=1)
     assert pending[0].message_id == message_id(pending[0].story_id, "w", "email", 0)
     store.mark_sent(pending[0].id, NOW)
-    store.mark_failed(pending[1].id, error="535 auth", retry_at=None)
-    store.mark_failed(pending[2].id, error="timeout", retry_at=NOW + timedelta(minutes=1))
+    store.mark_dead(pending[1].id, error="535 auth", now=NOW)
+    store.mark_retry(pending[2].id, error="timeout", retry_at=NOW + timedelta(minutes=1))
     assert store.pending_deliveries(NOW) == []
     assert [p.id for p in store.pending_deliveries(NOW + timedelta(minutes=1))] == [pending[2].id]
-    assert store.delivery_counts() == {"sent": 1, "failed": 1, "pending": 1}
+    assert store.delivery_counts() == {"sent": 1, "dead": 1, "pending": 1}
+    [dead] = store.dead_unnotified()
+    assert (dead.id, dead.channel, dead.reason, dead.attempts) == (pending[1].id, "chat", "535 auth", 1)
+    store.mark_operator_notified(dead.id, NOW)
+    assert store.dead_unnotified() == []
+
+
+def test_a_row_waiting_for_its_retry_holds_back_later_rows_of_its_channel_only(store: Store) -> None:
+    """Later emails never overtake an earlier one that is waiting to be retried; other channels go on."""
+    for key in ("a", "b", "c"):
+        store_alerting(store, key, channels=("email", "chat"))
+    first_email = store.pending_deliveries(NOW)[0]
+    store.mark_retry(first_email.id, error="connection refused", retry_at=NOW + timedelta(minutes=5))
+    due = store.pending_deliveries(NOW)
+    assert [(p.title, p.channel) for p in due] == [
+        ("title a", "chat"),
+        ("title b", "chat"),
+        ("title c", "chat"),
+    ]
+    later = store.pending_deliveries(NOW + timedelta(minutes=5))
+    assert [p.title for p in later if p.channel == "email"] == ["title a", "title b", "title c"]
+
+
+def test_outbox_listing_and_retry_of_a_dead_row(store: Store) -> None:
+    """`outbox` lists rows by status; a dead row retried is pending again, due now, attempts reset; a sent
+    row is never re-queued."""
+    store_alerting(store, "a", channels=("email", "chat"))
+    email, chat = store.pending_deliveries(NOW)
+    store.mark_dead(email.id, error="535 auth", now=NOW)
+    store.mark_sent(chat.id, NOW)
+    assert [(e.id, e.status, e.attempts, e.last_error) for e in store.outbox(["dead"])] == [
+        (email.id, "dead", 1, "535 auth")
+    ]
+    assert [e.status for e in store.outbox(None)] == ["sent", "dead"]
+    assert store.retry_delivery(email.id, NOW) == "dead"
+    [entry] = store.outbox(["pending"])
+    assert (entry.id, entry.attempts, entry.next_attempt_at) == (email.id, 0, NOW)
+    assert store.retry_delivery(chat.id, NOW) == "sent"
+    assert store.retry_delivery(999, NOW) is None
+    assert store.delivery_counts() == {"sent": 1, "pending": 1}
+
+
+def test_upgrade_to_0003_turns_given_up_rows_into_notified_dead_letters(database_url: str) -> None:
+    """Rows a 0002 database gave up ('failed') are dead letters after the upgrade, already counted as
+    notified so the operator is not flooded; pending rows are untouched."""
+    engine = make_engine(database_url)
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+        connection.execute(
+            sqlalchemy.text("INSERT INTO feed_state (name, url, error_streak) VALUES ('wire', 'u', 0)")
+        )
+        connection.execute(
+            sqlalchemy.text(
+                "INSERT INTO item (id, feed, key, title, summary, first_seen_at) "
+                "VALUES (7, 'wire', 'k', 'old news', '', :now)"
+            ),
+            {"now": NOW},
+        )
+        connection.execute(
+            sqlalchemy.text(
+                "INSERT INTO story (id, title, created_at, updated_at, items, sources, topics) "
+                "VALUES (7, 'old news', :now, :now, 1, 1, '[]')"
+            ),
+            {"now": NOW},
+        )
+        for channel, status in (("email", "failed"), ("chat", "pending")):
+            connection.execute(
+                sqlalchemy.text(
+                    "INSERT INTO delivery (item_id, story_id, watch, channel, seq, kind, reasons, status, "
+                    "attempts, last_error, created_at, next_attempt_at) "
+                    "VALUES (7, 7, 'w', :channel, 0, 'first', '[]', :status, 1, 'boom', :now, :now)"
+                ),
+                {"channel": channel, "status": status, "now": NOW},
+            )
+    migrate(engine)
+    store = Store(engine)
+    assert store.delivery_counts() == {"dead": 1, "pending": 1}
+    assert store.dead_unnotified() == []
+    assert [(e.channel, e.status) for e in store.outbox(None)] == [("chat", "pending"), ("email", "dead")]
+    engine.dispose()
 
 
 def test_upgrade_from_0001_keeps_existing_alerts_as_already_sent_stories(database_url: str) -> None:

@@ -367,3 +367,13 @@ def test_real_loopback_refused_without_opt_in(loopback: str) -> None:
         pytest.raises(PermanentFeedError, match="allow_private_networks"),
     ):
         client.fetch(f"{loopback}/gzip")
+
+
+@pytest.mark.parametrize("host", ["a" * 70 + ".example.com", "xn--a.com"])
+def test_unencodable_host_names_are_permanent_errors_not_crashes(host: str) -> None:
+    """Host names that IDNA cannot encode (over-long label, bad punycode) are classified, never raised raw."""
+    with (
+        Fetcher(timeout=1, max_bytes=1000, allow_private_networks=True) as fetcher,
+        pytest.raises(PermanentFeedError, match="not a usable http"),
+    ):
+        fetcher.fetch(f"http://{host}/rss")

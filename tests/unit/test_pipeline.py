@@ -21,6 +21,7 @@ def test_permanent_failures_back_off_harder_and_retry_after_is_honoured() -> Non
     assert feed_backoff(FIVE_MIN, 1, cap=CAP, permanent=True, retry_after=None) == 4 * FIVE_MIN
     assert feed_backoff(FIVE_MIN, 1, cap=CAP, permanent=False, retry_after=3600) == timedelta(hours=1)
     assert feed_backoff(FIVE_MIN, 1, cap=CAP, permanent=False, retry_after=10) == FIVE_MIN
+    assert feed_backoff(FIVE_MIN, 1, cap=CAP, permanent=False, retry_after=999_999_999_999) == CAP
 
 
 def test_evidence_lines_list_distinct_words_per_topic_then_entities() -> None:

@@ -249,3 +249,35 @@ def test_durations(text: object, seconds: float) -> None:
 def test_sizes(text: object, size: int) -> None:
     """Sizes are written with a decimal or binary unit or as plain bytes."""
     assert parse_size(text) == size
+
+
+def test_delivery_block_defaults_and_overrides(tmp_path: Path) -> None:
+    """Without a delivery block the outbox retries 12 times over at most 24h; the block overrides it."""
+    config = load_config(write(tmp_path))
+    policy = config.retry_policy
+    assert (policy.max_attempts, policy.max_age, policy.base, policy.cap) == (
+        12,
+        timedelta(hours=24),
+        timedelta(seconds=30),
+        timedelta(hours=1),
+    )
+    assert config.settings.delivery.operator_channel is None
+    main = (
+        MAIN
+        + "delivery: {max_attempts: 3, max_age: 2h, retry_base: 0s, retry_cap: 5m, operator_channel: console}\n"
+    )
+    config = load_config(write(tmp_path, main))
+    assert (config.retry_policy.max_attempts, config.retry_policy.base) == (3, timedelta(0))
+    assert config.settings.delivery.operator_channel == "console"
+
+
+def test_unknown_operator_channel_and_bad_delivery_keys_are_reported(tmp_path: Path) -> None:
+    """A misspelt operator channel gets a did-you-mean with its line; a cap below the base is refused."""
+    main = MAIN + "delivery:\n  operator_channel: consol\n"
+    assert problems(tmp_path, main) == [
+        "monitor.yaml:9: delivery.operator_channel: unknown channel 'consol'; did you mean 'console'? "
+        "(channels in this file: console)"
+    ]
+    main = MAIN + "delivery: {retry_base: 2h, retry_cap: 1h, max_atempts: 3}\n"
+    found = problems(tmp_path, main)
+    assert any("delivery.max_atempts: unknown key; did you mean 'max_attempts'?" in p for p in found)

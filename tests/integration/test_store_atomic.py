@@ -1,0 +1,25 @@
+"""One item's rows are all-or-nothing on every backend, so a crash mid-decision loses no alert."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from monitor.db.engine import make_engine, migrate
+from monitor.db.store import NewItem, Store
+
+
+def test_an_item_unit_that_fails_after_storing_the_item_leaves_nothing(database_url: str) -> None:
+    """An exception after add_item (as if the story step crashed) rolls the item back, so the next poll
+    still sees it as new and decides its alerts again."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    store = Store(engine)
+    store.sync_feeds([("wire", "https://example.org/rss")])
+    now = datetime(2020, 9, 27, tzinfo=UTC)
+    with pytest.raises(RuntimeError), store.item_unit(now) as unit:
+        assert unit.add_item("wire", NewItem("k1", "g1", None, "title", "", None, None)) is not None
+        raise RuntimeError("crash between storing the item and deciding its story")
+    assert store.known_keys("wire", ["k1"]) == set()
+    engine.dispose()
