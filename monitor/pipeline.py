@@ -53,7 +53,7 @@ class Deps:
     channels: Mapping[str, Channel]
     clock: Clock
     log: structlog.stdlib.BoundLogger
-    clusterer: StoryClusterer = field(default_factory=StoryClusterer)
+    clusterer: StoryClusterer
     rng: random.Random = field(default_factory=random.Random)  # retry jitter; tests seed it
     synced_item_id: int = 0  # items up to this id are in the clusterer's window index
 
@@ -150,62 +150,43 @@ def _fetch(deps: Deps, feed: FeedSettings) -> FetchResult | FeedError:
 
 def _process(deps: Deps, feed: FeedSettings, outcome: FetchResult | FeedError, summary: PollSummary) -> None:
     now = deps.clock.now()
-    interval = deps.config.feed_interval(feed)
     log = deps.log.bind(feed=feed.name)
     if isinstance(outcome, FeedError):
         _record_failure(deps, feed, outcome, summary)
         return
     state = deps.store.feed_state(feed.name)
-    etag = outcome.etag or state.etag
-    last_modified = outcome.last_modified or state.last_modified
+    body_hash: str | None = None  # None keeps the stored hash
+    title: str | None = None
+    retry_in_full = False
     if outcome.not_modified:
         summary.not_modified += 1
-        deps.store.record_success(
-            feed.name,
-            now=now,
-            next_due_at=now + interval,
-            etag=etag,
-            last_modified=last_modified,
-            body_hash=None,
-            title=None,
-        )
         log.debug("feed.not_modified")
-        return
-    body = outcome.body or b""
-    body_hash = hashlib.sha256(body).hexdigest()
-    if body_hash == state.body_hash:
+    elif (body_hash := hashlib.sha256(outcome.body or b"").hexdigest()) == state.body_hash:
         summary.unchanged += 1
-        deps.store.record_success(
-            feed.name,
-            now=now,
-            next_due_at=now + interval,
-            etag=etag,
-            last_modified=last_modified,
-            body_hash=body_hash,
-            title=None,
-        )
         log.debug("feed.unchanged")
-        return
-    try:
-        parsed = parse_feed(body, url=outcome.url, content_type=outcome.content_type)
-    except FeedError as error:
-        _record_failure(deps, feed, error, summary)
-        return
-    new_items = _new_items(deps, feed.name, parsed.items)
-    added, queued = _store_items(deps, feed.name, new_items)
-    summary.items_seen += len(parsed.items)
-    summary.items_new += added
-    summary.alerts_queued += queued
+    else:
+        try:
+            parsed = parse_feed(outcome.body or b"", url=outcome.url, content_type=outcome.content_type)
+        except FeedError as error:
+            _record_failure(deps, feed, error, summary)
+            return
+        added, queued, deferred = _store_items(deps, feed.name, _new_items(deps, feed.name, parsed.items))
+        summary.items_seen += len(parsed.items)
+        summary.items_new += added
+        summary.alerts_queued += queued
+        title = parsed.title
+        retry_in_full = deferred > 0  # so the next poll neither gets a 304 nor skips the same body
+        log.info("feed.fetched", items=len(parsed.items), new=added, alerts_queued=queued, deferred=deferred)
     deps.store.record_success(
         feed.name,
         now=now,
-        next_due_at=now + interval,
-        etag=etag,
-        last_modified=last_modified,
-        body_hash=body_hash,
-        title=parsed.title,
+        next_due_at=now + deps.config.feed_interval(feed),
+        etag=None if retry_in_full else outcome.etag or state.etag,
+        last_modified=None if retry_in_full else outcome.last_modified or state.last_modified,
+        body_hash=None if retry_in_full else body_hash,
+        forget_body=retry_in_full,
+        title=title,
     )
-    log.info("feed.fetched", items=len(parsed.items), new=added, alerts_queued=queued)
 
 
 def _new_items(deps: Deps, feed: str, items: Iterable[Item]) -> list[NewItem]:
@@ -251,12 +232,12 @@ def sync_stories(deps: Deps) -> int:
     return len(rows)
 
 
-def _store_items(deps: Deps, feed: str, items: list[NewItem]) -> tuple[int, int]:
+def _store_items(deps: Deps, feed: str, items: list[NewItem]) -> tuple[int, int, int]:
     """Store each new item, in publication order, with its story and alert decisions in one transaction.
-    Returns (items stored, outbox rows queued)."""
+    Returns (items stored, outbox rows queued, items deferred to the next poll)."""
     sync_stories(deps)
     now = deps.clock.now()
-    added = queued = 0
+    added = queued = deferred = 0
     for new in sorted(items, key=lambda n: n.published_at or now):
         try:
             with deps.store.item_unit(now) as unit:
@@ -266,9 +247,17 @@ def _store_items(deps: Deps, feed: str, items: list[NewItem]) -> tuple[int, int]
                 story = _join_story(deps, unit, feed, item_id, new)
                 queued += _decide_alerts(deps, unit, story, item_id, new.match or {})
             added += 1
-        except ConcurrentUpdate as error:  # the item was not stored: the next poll sees it as new again
+        except Exception as error:
+            # Nothing of the item was stored, but the clusterer already indexed it: rebuild the index
+            # from the database, which is the truth, so no later item joins a story that does not exist.
+            deps.clusterer = StoryClusterer(deps.clusterer.params)
+            deps.synced_item_id = 0
+            sync_stories(deps)
+            if not isinstance(error, ConcurrentUpdate):
+                raise
+            deferred += 1
             deps.log.warning("item.deferred", feed=feed, key=new.key, reason=str(error))
-    return added, queued
+    return added, queued, deferred
 
 
 def _join_story(deps: Deps, unit: ItemUnit, feed: str, item_id: int, new: NewItem) -> StoryView:

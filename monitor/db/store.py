@@ -187,7 +187,9 @@ class ItemUnit:
     ) -> StoryView:
         """Put the item into the story (creating it when the item founds it); update its counts."""
         session = self._session
-        story = session.get(Story, story_id)
+        # Lock the row (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers) so that two
+        # instances joining the same story cannot overwrite each other's counts and alert state.
+        story = session.get(Story, story_id, with_for_update=True)
         created = story is None
         if story is None:
             story = Story(
@@ -316,11 +318,13 @@ class Store:
         last_modified: str | None,
         body_hash: str | None,
         title: str | None,
+        forget_body: bool = False,
     ) -> None:
+        """`body_hash=None` keeps the stored hash; `forget_body` clears it (the body must be processed again)."""
         with self._session() as session:
             state = session.get_one(FeedState, name)
             state.etag, state.last_modified = etag, last_modified
-            state.body_hash = body_hash or state.body_hash
+            state.body_hash = None if forget_body else body_hash or state.body_hash
             state.title = title or state.title
             state.last_polled_at = state.last_success_at = now
             state.next_due_at = next_due_at

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 from monitor import log as logging_setup
+from monitor import pipeline
+from monitor.cluster import StoryClusterer
 from monitor.db.engine import make_engine, migrate
 from monitor.db.store import NewItem, Store
 from monitor.fetch import Fetcher
@@ -65,6 +67,7 @@ def make_deps(tmp_path: Path, database_url: str, channels: dict[str, ScriptedCha
         channels=channels,  # type: ignore[arg-type]
         clock=FixedClock(),
         log=logging_setup.get_logger("test"),
+        clusterer=StoryClusterer(config.story_params),
         rng=random.Random(5),
     )
 
@@ -143,3 +146,25 @@ def test_a_failing_operator_channel_is_tried_once_per_dead_letter(
     assert len(operator.messages) == 3
     assert all("Channel:  bad" in m.text and "404" in m.text for m in operator.messages)
     assert deps.store.dead_unnotified() == []
+
+
+def test_a_crash_while_deciding_leaves_no_phantom_in_the_story_index(
+    tmp_path: Path, database_url: str, cleanup: list[Deps], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When an item's transaction fails after clustering, the index is rebuilt from the database: the
+    item is not stored, not indexed, and is stored with its own story on the next attempt."""
+    deps = make_deps(tmp_path, database_url, {"a": ScriptedChannel()}, "")
+    cleanup.append(deps)
+    new = NewItem("k1", "g1", None, "Shelling in Zetaland", "", NOW, {"topics": ["escalation"]})
+    real = pipeline._decide_alerts
+
+    def crash(*_args: object, **_kwargs: object) -> int:
+        raise RuntimeError("crash while deciding alerts")
+
+    monkeypatch.setattr(pipeline, "_decide_alerts", crash)
+    with pytest.raises(RuntimeError):
+        pipeline._store_items(deps, "wire", [new])
+    assert len(deps.clusterer) == 0 and deps.store.known_keys("wire", ["k1"]) == set()
+    monkeypatch.setattr(pipeline, "_decide_alerts", real)
+    assert pipeline._store_items(deps, "wire", [new]) == (1, 0, 0)
+    assert len(deps.clusterer) == 1

@@ -23,3 +23,33 @@ def test_an_item_unit_that_fails_after_storing_the_item_leaves_nothing(database_
         raise RuntimeError("crash between storing the item and deciding its story")
     assert store.known_keys("wire", ["k1"]) == set()
     engine.dispose()
+
+
+def test_forgetting_the_body_makes_the_next_poll_process_the_feed_again(database_url: str) -> None:
+    """After a poll that deferred items, the stored validators and body hash are cleared, so the next
+    poll neither gets a 304 nor skips the unchanged body."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    store = Store(engine)
+    store.sync_feeds([("wire", "https://example.org/rss")])
+    now = datetime(2020, 9, 27, tzinfo=UTC)
+    store.record_success(
+        "wire", now=now, next_due_at=now, etag='"v1"', last_modified="x", body_hash="h1", title="W"
+    )
+    store.record_success(
+        "wire", now=now, next_due_at=now, etag='"v2"', last_modified=None, body_hash=None, title=None
+    )
+    assert (store.feed_state("wire").body_hash, store.feed_state("wire").title) == ("h1", "W")
+    store.record_success(
+        "wire",
+        now=now,
+        next_due_at=now,
+        etag=None,
+        last_modified=None,
+        body_hash=None,
+        title=None,
+        forget_body=True,
+    )
+    state = store.feed_state("wire")
+    assert (state.etag, state.last_modified, state.body_hash) == (None, None, None)
+    engine.dispose()
