@@ -10,7 +10,6 @@ import pytest
 import sqlalchemy
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 
 def _postgres_schema_url() -> Iterator[str]:

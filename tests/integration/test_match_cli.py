@@ -7,13 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import SHARED
+from tests.helpers.shared import SEED_ENTITIES, requires_seed, seed_title_and_summary
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "config" / "monitor.yaml"
-SEED = SHARED / "seed" / "seed-article.txt"
 
 
 def run_match(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -27,11 +24,10 @@ def run_match(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.skipif(not SEED.is_file(), reason=f"seed article not found at {SEED} (../shared is absent)")
+@requires_seed
 def test_seed_article_is_flagged_with_both_topics_the_watch_and_its_entities() -> None:
     """The reference article, read from ../shared, is a ceasefire and an escalation for the karabakh watch."""
-    lines = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
-    title, summary = lines[1], " ".join(lines[2:])  # line 0 is the site's section label
+    title, summary = seed_title_and_summary()
     result = run_match("-", stdin=json.dumps({"id": "seed", "title": title, "summary": summary}) + "\n")
     assert result.returncode == 0, result.stderr
     (out,) = [json.loads(line) for line in result.stdout.splitlines()]
@@ -44,18 +40,7 @@ def test_seed_article_is_flagged_with_both_topics_the_watch_and_its_entities() -
     topic_levels = [out["severity"][t]["level"] for t in out["watches"][0]["topics"]]
     assert out["watches"][0]["severity"] == max(topic_levels, key=levels.index)
     assert levels.index(out["watches"][0]["severity"]) >= levels.index("high")
-    expected = {
-        "Azerbaijan",
-        "Armenia",
-        "Russia",
-        "Nagorno-Karabakh",
-        "Stepanakert",
-        "Baku",
-        "Lavrov",
-        "Bayramov",
-        "OSCE Minsk Group",
-    }
-    assert expected <= set(out["entities"])
+    assert set(out["entities"]) >= SEED_ENTITIES
     assert {e["kind"] for e in out["evidence"]} == {"term", "entity"}
     assert all({"name", "text", "field", "start", "end"} <= set(e) for e in out["evidence"])
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from sqlalchemy.engine import Connection, Engine
 
 from monitor.db.engine import MIGRATIONS, make_engine, migrate
 from monitor.db.store import NewItem, Store, message_id
@@ -165,15 +168,14 @@ def test_outbox_listing_and_retry_of_a_dead_row(store: Store) -> None:
     assert store.delivery_counts() == {"sent": 1, "pending": 1}
 
 
-def test_upgrade_to_0003_turns_given_up_rows_into_notified_dead_letters(database_url: str) -> None:
-    """Rows a 0002 database gave up ('failed') are dead letters after the upgrade, already counted as
-    notified so the operator is not flooded; pending rows are untouched."""
-    engine = make_engine(database_url)
+@contextmanager
+def _old_database(engine: Engine, revision: str) -> Iterator[Connection]:
+    """A database migrated only to `revision`, holding one feed and one item (id 7), for upgrade tests."""
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "0002")
+        command.upgrade(config, revision)
         connection.execute(
             sqlalchemy.text("INSERT INTO feed_state (name, url, error_streak) VALUES ('wire', 'u', 0)")
         )
@@ -184,6 +186,14 @@ def test_upgrade_to_0003_turns_given_up_rows_into_notified_dead_letters(database
             ),
             {"now": NOW},
         )
+        yield connection
+
+
+def test_upgrade_to_0003_turns_given_up_rows_into_notified_dead_letters(database_url: str) -> None:
+    """Rows a 0002 database gave up ('failed') are dead letters after the upgrade, already counted as
+    notified so the operator is not flooded; pending rows are untouched."""
+    engine = make_engine(database_url)
+    with _old_database(engine, "0002") as connection:
         connection.execute(
             sqlalchemy.text(
                 "INSERT INTO story (id, title, created_at, updated_at, items, sources, topics) "
@@ -211,21 +221,7 @@ def test_upgrade_to_0003_turns_given_up_rows_into_notified_dead_letters(database
 def test_upgrade_from_0001_keeps_existing_alerts_as_already_sent_stories(database_url: str) -> None:
     """A database at revision 0001 with an outbox row upgrades to one-item stories already alerted."""
     engine = make_engine(database_url)
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0001")
-        connection.execute(
-            sqlalchemy.text("INSERT INTO feed_state (name, url, error_streak) VALUES ('wire', 'u', 0)")
-        )
-        connection.execute(
-            sqlalchemy.text(
-                "INSERT INTO item (id, feed, key, title, summary, first_seen_at) "
-                "VALUES (7, 'wire', 'k', 'old news', '', :now)"
-            ),
-            {"now": NOW},
-        )
+    with _old_database(engine, "0001") as connection:
         connection.execute(
             sqlalchemy.text(
                 "INSERT INTO delivery (item_id, watch, channel, status, attempts, created_at) "

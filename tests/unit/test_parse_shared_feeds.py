@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import csv
 import gzip
-from pathlib import Path
 
 import pytest
 
 from monitor.errors import PermanentFeedError
 from monitor.parse import parse_feed
+from tests.helpers.shared import SHARED
 
-FEEDS = (Path(__file__).parents[2] / ".." / "shared" / "feeds").resolve()
+FEEDS = SHARED / "feeds"
 METADATA = {"INVENTORY.tsv", "README.md", "SOURCES.txt", "MANIFEST.json"}
 
 if not (FEEDS / "INVENTORY.tsv").is_file():
