@@ -350,7 +350,7 @@ def test_slow_drip_server_hits_overall_deadline(loopback: str) -> None:
         with pytest.raises(TransientFeedError, match=re.escape("longer than 0.5s overall")):
             client.fetch(f"{loopback}/drip")
         elapsed = time.monotonic() - started
-    assert 0.45 <= elapsed < 2.0
+    assert 0.45 <= elapsed < 5.0  # the server drips for 10 s: only the deadline ends it this soon
 
 
 def test_real_gzip_response_is_decoded(loopback: str) -> None:
