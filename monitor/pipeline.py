@@ -42,6 +42,7 @@ from monitor.settings import Config, FeedSettings
 from monitor.stories import canonical_url, item_key
 
 MAX_CHANNEL_WORKERS = 16  # channels delivered at the same time
+CLAIM_LEASE = timedelta(minutes=5)  # longer than any one send (Apprise gives up after 30 s)
 
 
 @dataclass
@@ -403,6 +404,9 @@ def _deliver_channel(deps: Deps, name: str, rows: list[PendingDelivery]) -> Deli
             summary.dead += 1
             log.warning("delivery.dead_lettered", reason=reason, attempts=row.attempts, why="no channel")
             continue
+        if not deps.store.claim(row.id, deps.clock.now(), CLAIM_LEASE):
+            summary.deferred += len(rows) - index  # another instance is sending this channel's rows
+            break
         watch = watches.get(row.watch)
         alert = build_alert(row, watch.label if watch else None, deps.store.story_sources(row.story_id))
         outcome = channel.send(render(alert))

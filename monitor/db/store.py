@@ -6,10 +6,10 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -496,6 +496,22 @@ class Store:
                         break
                     due.append(_pending(d, i, f))
         return sorted(due, key=lambda p: p.id)
+
+    def claim(self, delivery_id: int, now: datetime, lease: timedelta) -> bool:
+        """Take a due row for one send: only one instance wins it, and a sender that dies mid-send gives
+        it back when the lease ends (at-least-once, a duplicate only for the message in flight)."""
+        with self._session() as session:
+            claimed = session.execute(
+                update(Delivery)
+                .where(
+                    col(Delivery.id) == delivery_id,
+                    col(Delivery.status) == "pending",
+                    or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
+                )
+                .values(next_attempt_at=now + lease)
+            )
+            session.commit()
+            return claimed.rowcount == 1
 
     def mark_sent(self, delivery_id: int, now: datetime) -> None:
         self._update_delivery(delivery_id, status="sent", sent_at=now, last_error=None)

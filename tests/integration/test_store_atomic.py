@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -52,4 +52,30 @@ def test_forgetting_the_body_makes_the_next_poll_process_the_feed_again(database
     )
     state = store.feed_state("wire")
     assert (state.etag, state.last_modified, state.body_hash) == (None, None, None)
+    engine.dispose()
+
+
+def test_only_one_instance_claims_a_due_delivery_and_a_dead_sender_gives_it_back(database_url: str) -> None:
+    """Two instances (two engines) race for one due outbox row: one wins; after the lease it is due again,
+    so a sender killed mid-send delays the alert but never loses it."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    store = Store(engine)
+    store.sync_feeds([("wire", "https://example.org/rss")])
+    now = datetime(2020, 9, 27, tzinfo=UTC)
+    with store.item_unit(now) as unit:
+        item_id = unit.add_item("wire", NewItem("k1", "g1", None, "title", "", now, {}))
+        assert item_id is not None
+        unit.join_story(item_id, item_id, outlet="wire", copy_of=None, title="title", topics=[])
+        unit.queue(
+            watch="w", story_id=item_id, item_id=item_id, channels=["email"], seq=0, kind="first", reasons=[]
+        )
+    (row,) = store.pending_deliveries(now)
+    other = Store(make_engine(database_url))
+    lease = timedelta(minutes=5)
+    assert [store.claim(row.id, now, lease), other.claim(row.id, now, lease)] == [True, False]
+    assert store.pending_deliveries(now) == []
+    assert [p.id for p in store.pending_deliveries(now + lease)] == [row.id]
+    assert other.claim(row.id, now + lease, lease) is True
+    other.engine.dispose()
     engine.dispose()
