@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -31,6 +31,7 @@ from monitor.pipeline import Deps, run_cycle
 from monitor.settings import Config, load_config
 
 TICK_SECONDS = 15
+SIGNAL_POLL_SECONDS = 0.2
 
 
 @contextmanager
@@ -78,13 +79,12 @@ def run_forever(config: Config) -> int:
     """Run until SIGTERM/SIGINT. SIGHUP re-reads the config: a valid one replaces the running one, an
     invalid one is logged with every problem and the daemon carries on with the old one."""
     log = logging_setup.get_logger()
-    wake = threading.Event()
-    wanted: dict[str, bool] = {"stop": False, "reload": False}
+    received: list[signal.Signals] = []
 
     def on_signal(signum: int, _frame: object) -> None:
-        wanted["stop" if signum != signal.SIGHUP else "reload"] = True
-        log.info("daemon.signalled", signal=signal.Signals(signum).name)
-        wake.set()
+        # Only append: a handler that takes a lock (Event.set, logging) can deadlock against the very
+        # code it interrupted on this thread. The main loop below notices within a fraction of a second.
+        received.append(signal.Signals(signum))
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, on_signal)
@@ -99,14 +99,18 @@ def run_forever(config: Config) -> int:
                 database=config.database_url.split("@")[-1],
             )
             sd_notify("READY=1")
-            wake.wait()
-            wake.clear()
-            sd_notify("STOPPING=1" if wanted["stop"] else "RELOADING=1")
+            while not received:
+                time.sleep(SIGNAL_POLL_SECONDS)
+            signals: set[str] = set()
+            while received:  # pop rather than clear: a signal arriving meanwhile is kept for the next round
+                signals.add(received.pop(0).name)
+            stop = bool(signals & {"SIGTERM", "SIGINT"})
+            log.info("daemon.signalled", signals=sorted(signals))
+            sd_notify("STOPPING=1" if stop else "RELOADING=1")
             scheduler.shutdown(wait=True)
-        if wanted["stop"]:
+        if stop:
             log.info("daemon.stopped")
             return 0
-        wanted["reload"] = False
         config = _reloaded(config, log)
 
 
