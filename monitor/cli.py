@@ -184,29 +184,44 @@ def _match(config: Config, inputs: list[str], *, explain: bool = False) -> int:
     from monitor.match.explain import render
 
     matcher = Matcher.compile(config.rules)
-    bad = 0
     out = sys.stdout
     color = explain and out.isatty()
-    for name in inputs:
-        for record in _read_items(name):
-            if isinstance(record, str):
-                print(f"news-monitor match: {record}", file=sys.stderr)
-                bad += 1
-                continue
-            fields = {
-                "title": record.get("title") or "",
-                "summary": record.get("summary") or record.get("description") or "",
-                "content": record.get("content") or "",
-            }
-            result = matcher.match(**fields)
-            if explain:
-                out.write(render(record.get("id"), fields, result, color=color) + "\n\n")
-            else:
-                out.write(json.dumps({"id": record.get("id"), **result.to_json()}, ensure_ascii=False) + "\n")
+    records = _Records("match", inputs)
+    for _name, record in records:
+        fields = {
+            "title": record.get("title") or "",
+            "summary": record.get("summary") or record.get("description") or "",
+            "content": record.get("content") or "",
+        }
+        result = matcher.match(**fields)
+        if explain:
+            out.write(render(record.get("id"), fields, result, color=color) + "\n\n")
+        else:
+            out.write(json.dumps({"id": record.get("id"), **result.to_json()}, ensure_ascii=False) + "\n")
     out.flush()
-    if bad:
-        print(f"news-monitor match: skipped {bad} bad input record(s)", file=sys.stderr)
-    return EX_DATAERR if bad else 0
+    return records.finish()
+
+
+class _Records:
+    """The good records of every input, in order; a bad one is named on stderr and counted, and never
+    stops the stream. `finish` reports the count and gives the exit code."""
+
+    def __init__(self, command: str, inputs: list[str]) -> None:
+        self.command, self.inputs, self.bad = command, inputs, 0
+
+    def __iter__(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        for name in self.inputs:
+            for record in _read_items(name):
+                if isinstance(record, str):
+                    print(f"news-monitor {self.command}: {record}", file=sys.stderr)
+                    self.bad += 1
+                else:
+                    yield name, record
+
+    def finish(self) -> int:
+        if self.bad:
+            print(f"news-monitor {self.command}: skipped {self.bad} bad input record(s)", file=sys.stderr)
+        return EX_DATAERR if self.bad else 0
 
 
 def _read_items(name: str) -> Iterator[dict[str, Any] | str]:
@@ -271,29 +286,21 @@ def _cluster(config: Config, inputs: list[str]) -> int:
     from monitor.cluster import StoryClusterer, cluster_records
 
     clusterer = StoryClusterer(config.story_params)
-    bad = 0
     out = sys.stdout
+    records = _Records("cluster", inputs)
 
-    def records() -> Iterator[dict[str, Any]]:
-        nonlocal bad
-        for name in inputs:
-            for record in _read_items(name):
-                if isinstance(record, str):
-                    print(f"news-monitor cluster: {record}", file=sys.stderr)
-                    bad += 1
-                    continue
-                record.setdefault("outlet", name)
-                yield record
+    def with_outlet() -> Iterator[dict[str, Any]]:
+        for name, record in records:
+            record.setdefault("outlet", name)
+            yield record
 
-    for doc, assignment in cluster_records(records(), clusterer):
+    for doc, assignment in cluster_records(with_outlet(), clusterer):
         line = {"id": doc.id, "story": assignment.story}
         if assignment.copy_of:
             line["copy_of"] = assignment.copy_of
         out.write(json.dumps(line, ensure_ascii=False) + "\n")
     out.flush()
-    if bad:
-        print(f"news-monitor cluster: skipped {bad} bad input record(s)", file=sys.stderr)
-    return EX_DATAERR if bad else 0
+    return records.finish()
 
 
 def _stories(config: Config, *, since: str, limit: int, as_json: bool) -> int:
