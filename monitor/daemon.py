@@ -30,7 +30,6 @@ from monitor.notify import Channel, secret_parts
 from monitor.pipeline import Deps, run_cycle
 from monitor.settings import Config, load_config
 
-TICK_SECONDS = 15
 SIGNAL_POLL_SECONDS = 0.2
 
 
@@ -123,7 +122,7 @@ def _start_scheduler(deps: Deps) -> BackgroundScheduler:
     scheduler.add_job(
         tick,
         "interval",
-        seconds=TICK_SECONDS,
+        seconds=deps.config.settings.poll.tick.total_seconds(),
         id="tick",
         max_instances=1,
         coalesce=True,

@@ -43,6 +43,7 @@ _DURATION_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|kib|mib|gib)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"b": 1, "kb": 1000, "mb": 1000**2, "gb": 1000**3, "kib": 1024, "mib": 1024**2, "gib": 1024**3}
 _SECRET_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+MIN_TICK = timedelta(seconds=0.2)  # a shorter daemon tick would only spin on the database
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -82,6 +83,16 @@ class PollSettings(_Strict):
     allow_private_networks: bool = False
     concurrency: int = Field(default=10, ge=1, le=50)
     max_backoff: Duration = timedelta(hours=6)
+    tick: Duration = timedelta(seconds=15)  # how often the daemon checks for due feeds and pending deliveries
+
+    @field_validator("tick")
+    @classmethod
+    def _tick_not_too_short(cls, tick: timedelta) -> timedelta:
+        if tick < MIN_TICK:
+            raise ValueError(
+                f"{tick.total_seconds():g}s is too short; the tick must be at least 0.2s (e.g. 15s)"
+            )
+        return tick
 
 
 class FeedSettings(_Strict):
