@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,6 +18,9 @@ from monitor.clock import as_utc
 from monitor.db.tables import AlertState, Delivery, FeedState, ItemRow, Story, StoryItem
 from monitor.errors import MonitorError
 from monitor.policy import WatchState
+from monitor.routing import Disposition
+
+QUEUED = ("pending", "sent", "dead")  # rows that went, or will go, out as a message (count for rate limits)
 
 
 class ConcurrentUpdate(MonitorError):
@@ -87,6 +90,9 @@ class PendingDelivery:
     reasons: list[str]
     message_id: str | None
     created_at: datetime | None = None
+    # a digest row (kind "digest") has no item: feed, title, summary are empty, story_id is 0
+    period_start_at: datetime | None = None
+    period_end_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,8 @@ class OutboxEntry:
     next_attempt_at: datetime | None
     last_error: str | None
     title: str
+    held_for: str | None = None  # why a held row waits: digest, rate or quiet
+    digest_id: int | None = None  # the digest a folded row went out in
 
 
 DEAD_STATUSES = ("dead", "failed")  # 'failed': rows written before migration 0003, read as dead
@@ -145,11 +153,38 @@ class StorySummary:
     alerts: list[AlertRecord]
 
 
+def channel_token(channel: str) -> str:
+    """A short stable token for a channel name (Message-IDs must not reveal configuration)."""
+    return hashlib.sha256(channel.encode()).hexdigest()[:12]
+
+
 def message_id(story_id: int, watch: str, channel: str, seq: int) -> str:
     """The RFC 5322 Message-ID of alert number `seq` about a story: deterministic, so an update can
     reference the first alert without looking it up, and a retried send keeps its id."""
     token = hashlib.sha256(f"{watch}\0{channel}".encode()).hexdigest()[:12]
     return f"<story-{story_id}.{seq}.{token}@news-monitor>"
+
+
+@dataclass(frozen=True)
+class HeldSummary:
+    """A channel's held rows: the oldest waiting for the next digest, the earliest release time."""
+
+    channel: str
+    oldest_for_digest_at: datetime | None
+    first_release_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Fold:
+    """What one fold did: the new digest row (or the one row released as itself) and the rows it took."""
+
+    digest_id: int | None
+    released_id: int | None
+    rows: int
+
+
+def _digest_title(members: int) -> str:
+    return f"digest of {members} alert{'s' if members != 1 else ''}"
 
 
 class ItemUnit:
@@ -243,11 +278,14 @@ class ItemUnit:
 
     def queue(
         self, *, watch: str, story_id: int, item_id: int, channels: Iterable[str], seq: int, kind: str,
-        reasons: list[str],
+        reasons: list[str], holds: Mapping[str, Disposition] | None = None,
     ) -> int:  # fmt: skip
-        """Outbox rows for one alert decision (one per channel); returns how many."""
+        """Outbox rows for one alert decision (one per channel); returns how many. A channel in `holds`
+        gets a held row (until its release time, or the next digest when that is None)."""
         count = 0
         for channel in channels:
+            hold = (holds or {}).get(channel)
+            held = hold is not None and hold.hold
             self._session.add(
                 Delivery(
                     item_id=item_id,
@@ -259,11 +297,26 @@ class ItemUnit:
                     reasons=reasons,
                     message_id=message_id(story_id, watch, channel, seq),
                     created_at=self.now,
-                    next_attempt_at=self.now,
+                    status="held" if held else "pending",
+                    held_for=hold.reason if held and hold else None,
+                    next_attempt_at=hold.release_at if held and hold else self.now,
+                    queued_at=None if held else self.now,
                 )
             )
             count += 1
+        self._session.flush()  # so the next rate-limit count in this unit sees them
         return count
+
+    def recent_sends(self, channel: str, since: datetime) -> list[datetime]:
+        """When the messages queued for `channel` after `since` were queued (for its rate limit)."""
+        rows = self._session.exec(
+            select(Delivery.queued_at).where(
+                Delivery.channel == channel,
+                col(Delivery.status).in_(QUEUED),
+                col(Delivery.queued_at) > since,
+            )
+        ).all()
+        return [t for t in (as_utc(r) for r in rows) if t is not None]
 
 
 class Store:
@@ -484,8 +537,8 @@ class Store:
             for channel in sorted(channels):
                 rows = session.exec(
                     select(Delivery, ItemRow, FeedState)
-                    .join(ItemRow, col(ItemRow.id) == col(Delivery.item_id))
-                    .join(FeedState, col(FeedState.name) == col(ItemRow.feed))
+                    .outerjoin(ItemRow, col(ItemRow.id) == col(Delivery.item_id))
+                    .outerjoin(FeedState, col(FeedState.name) == col(ItemRow.feed))
                     .where(Delivery.status == "pending", Delivery.channel == channel)
                     .order_by(col(Delivery.id))
                     .limit(per_channel)
@@ -545,15 +598,23 @@ class Store:
         with self._session() as session:
             rows = session.exec(
                 select(Delivery, ItemRow)
-                .join(ItemRow, col(ItemRow.id) == col(Delivery.item_id))
+                .outerjoin(ItemRow, col(ItemRow.id) == col(Delivery.item_id))
                 .where(col(Delivery.status).in_(DEAD_STATUSES), col(Delivery.operator_notified_at).is_(None))
                 .order_by(col(Delivery.id))
                 .limit(limit)
             ).all()
+            titles = {d.id: i.title if i else self._digest_label(session, d.id) for d, i in rows}
         return [
-            DeadLetter(d.id or 0, d.watch, d.channel, i.title, d.attempts, d.last_error or "unknown")
-            for d, i in rows
+            DeadLetter(d.id or 0, d.watch, d.channel, titles[d.id], d.attempts, d.last_error or "unknown")
+            for d, _i in rows
         ]
+
+    @staticmethod
+    def _digest_label(session: Session, digest_id: int | None) -> str:
+        members = session.exec(
+            select(func.count()).select_from(Delivery).where(Delivery.digest_id == digest_id)
+        ).one()
+        return _digest_title(int(members))
 
     def mark_operator_notified(self, delivery_id: int, now: datetime) -> None:
         """Record that the one operator notice about this dead row was attempted (never repeated)."""
@@ -568,11 +629,12 @@ class Store:
         wanted = [*statuses] if statuses is not None else None
         if wanted is not None and "dead" in wanted:
             wanted.append("failed")
-        query = select(Delivery, ItemRow).join(ItemRow, col(ItemRow.id) == col(Delivery.item_id))
+        query = select(Delivery, ItemRow).outerjoin(ItemRow, col(ItemRow.id) == col(Delivery.item_id))
         if wanted is not None:
             query = query.where(col(Delivery.status).in_(wanted))
         with self._session() as session:
             rows = session.exec(query.order_by(col(Delivery.id).desc()).limit(limit)).all()
+            titles = {d.id: i.title if i else self._digest_label(session, d.id) for d, i in rows}
         return [
             OutboxEntry(
                 id=d.id or 0,
@@ -582,11 +644,13 @@ class Store:
                 kind=d.kind,
                 status="dead" if d.status in DEAD_STATUSES else d.status,
                 attempts=d.attempts,
-                next_attempt_at=as_utc(d.next_attempt_at) if d.status == "pending" else None,
+                next_attempt_at=as_utc(d.next_attempt_at) if d.status in ("pending", "held") else None,
                 last_error=d.last_error,
-                title=i.title,
+                title=titles[d.id],
+                held_for=d.held_for,
+                digest_id=d.digest_id,
             )
-            for d, i in rows
+            for d, _i in rows
         ]
 
     def retry_delivery(self, delivery_id: int, now: datetime) -> str | None:
@@ -597,12 +661,103 @@ class Store:
             if row is None:
                 return None
             previous = "dead" if row.status in DEAD_STATUSES else row.status
-            if previous != "sent":
+            if previous not in ("sent", "folded"):  # a folded row went (or goes) out in its digest
                 row.status, row.attempts, row.next_attempt_at = "pending", 0, now
+                row.queued_at = row.queued_at or now
                 row.dead_at = row.operator_notified_at = None
                 session.add(row)
                 session.commit()
             return previous
+
+    # --- held rows and digests ------------------------------------------------------------------
+
+    def held(self) -> list[HeldSummary]:
+        """Every channel with held rows: the oldest waiting for a digest and the earliest release time."""
+        with self._session() as session:
+            rows = session.exec(
+                select(
+                    Delivery.channel,
+                    func.min(Delivery.created_at).filter(col(Delivery.next_attempt_at).is_(None)),
+                    func.min(Delivery.next_attempt_at),
+                )
+                .where(Delivery.status == "held")
+                .group_by(Delivery.channel)
+            ).all()
+        return [HeldSummary(c, as_utc(oldest), as_utc(release)) for c, oldest, release in sorted(rows)]
+
+    def fold(
+        self, channel: str, *, now: datetime, send_at: datetime, scheduled: bool, token: str = ""
+    ) -> Fold:
+        """In one transaction, turn a channel's held rows into one digest row due at `send_at` (member
+        rows become `folded`). `scheduled` (the digest's cron time) takes every held row; otherwise only
+        rows with a release time, and one such row alone is released as itself. Returns what was done;
+        nothing when another instance folded the same rows first."""
+        with self._session() as session:
+            query = select(Delivery).where(Delivery.channel == channel, Delivery.status == "held")
+            if not scheduled:
+                query = query.where(col(Delivery.next_attempt_at).is_not(None))
+            rows = session.exec(query.order_by(col(Delivery.id)).with_for_update()).all()
+            if not rows:
+                return Fold(None, None, 0)
+            ids = [r.id for r in rows]
+            claimed = {"status": "held"}
+            if len(rows) == 1 and not scheduled:
+                done = session.execute(
+                    update(Delivery)
+                    .where(col(Delivery.id) == ids[0], col(Delivery.status) == claimed["status"])
+                    .values(status="pending", next_attempt_at=send_at, queued_at=now)
+                )
+                if done.rowcount != 1:
+                    session.rollback()
+                    return Fold(None, None, 0)
+                session.commit()
+                return Fold(None, ids[0], 1)
+            previous_end = session.exec(
+                select(func.max(Delivery.period_end_at)).where(
+                    Delivery.channel == channel, Delivery.kind == "digest"
+                )
+            ).one()
+            start = as_utc(previous_end) or min(as_utc(r.created_at) or now for r in rows)
+            digest = Delivery(
+                watch="",
+                channel=channel,
+                kind="digest",
+                reasons=[],
+                message_id=f"<digest-{int(now.timestamp())}.{token or channel_token(channel)}@news-monitor>",
+                created_at=now,
+                next_attempt_at=send_at,
+                queued_at=now,
+                period_start_at=min(start, now),
+                period_end_at=now,
+            )
+            try:
+                session.add(digest)
+                session.flush()
+                done = session.execute(
+                    update(Delivery)
+                    .where(col(Delivery.id).in_(ids), col(Delivery.status) == "held")
+                    .values(status="folded", digest_id=digest.id)
+                )
+                if done.rowcount != len(ids):
+                    session.rollback()  # another instance folded some of them: its digest has them
+                    return Fold(None, None, 0)
+                session.commit()
+            except IntegrityError:
+                session.rollback()  # the same channel folded at the same instant elsewhere
+                return Fold(None, None, 0)
+            return Fold(digest.id, None, len(ids))
+
+    def digest_members(self, digest_id: int) -> list[PendingDelivery]:
+        """The rows folded into a digest, in decision order, with their items."""
+        with self._session() as session:
+            rows = session.exec(
+                select(Delivery, ItemRow, FeedState)
+                .join(ItemRow, col(ItemRow.id) == col(Delivery.item_id))
+                .join(FeedState, col(FeedState.name) == col(ItemRow.feed))
+                .where(Delivery.digest_id == digest_id)
+                .order_by(col(Delivery.id))
+            ).all()
+        return [_pending(d, i, f) for d, i, f in rows]
 
     def delivery_counts(self) -> dict[str, int]:
         with self._session() as session:
@@ -610,23 +765,25 @@ class Store:
         return dict(rows)
 
 
-def _pending(d: Delivery, i: ItemRow, f: FeedState) -> PendingDelivery:
+def _pending(d: Delivery, i: ItemRow | None, f: FeedState | None) -> PendingDelivery:
     return PendingDelivery(
         id=d.id or 0,
         watch=d.watch,
         channel=d.channel,
         attempts=d.attempts,
-        feed=i.feed,
-        feed_title=f.title,
-        title=i.title,
-        summary=i.summary,
-        link=i.link,
-        published_at=as_utc(i.published_at),
-        match=i.match or {},
-        story_id=d.story_id,
+        feed=i.feed if i else "",
+        feed_title=f.title if f else None,
+        title=i.title if i else "",
+        summary=i.summary if i else "",
+        link=i.link if i else None,
+        published_at=as_utc(i.published_at) if i else None,
+        match=(i.match if i else None) or {},
+        story_id=d.story_id or 0,
         seq=d.seq,
         kind=d.kind,
         reasons=list(d.reasons or []),
         message_id=d.message_id,
         created_at=as_utc(d.created_at),
+        period_start_at=as_utc(d.period_start_at),
+        period_end_at=as_utc(d.period_end_at),
     )

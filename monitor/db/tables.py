@@ -51,23 +51,35 @@ class ItemRow(SQLModel, table=True):
 
 class Delivery(SQLModel, table=True):
     """Outbox row, one per (watch, story, channel, alert number): written in the transaction that decided
-    the alert, delivered later, marked when done. `seq` 0 is the first alert, 1.. the updates."""
+    the alert, delivered later, marked when done. `seq` 0 is the first alert, 1.. the updates.
+
+    Routing may hold a row (`held`, with `held_for` saying why) until `next_attempt_at`, or, when that is
+    NULL, until the channel's next digest. Folding turns held rows into `folded` ones pointing at one new
+    `digest` row (no item or story of its own; unique per channel and `period_end_at`), which is then
+    delivered like any other row."""
 
     __tablename__ = "delivery"
     __table_args__ = (
         UniqueConstraint("watch", "story_id", "channel", "seq", name="uq_delivery_watch_story_channel_seq"),
+        UniqueConstraint("channel", "period_end_at", name="uq_delivery_channel_period_end_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    item_id: int = Field(foreign_key="item.id", index=True)  # the item that triggered this alert
-    story_id: int = Field(foreign_key="story.id", index=True)
-    watch: str = Field(max_length=200)
+    item_id: int | None = Field(default=None, foreign_key="item.id", index=True)  # what triggered it
+    story_id: int | None = Field(default=None, foreign_key="story.id", index=True)  # None for a digest
+    watch: str = Field(max_length=200)  # "" for a digest
     channel: str = Field(max_length=200)
     seq: int = 0
-    kind: str = Field(default="first", max_length=10)  # first | update
+    kind: str = Field(default="first", max_length=10)  # first | update | digest
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     message_id: str | None = Field(default=None, max_length=200)  # RFC 5322 Message-ID, for threading
-    status: str = Field(default="pending", index=True, max_length=20)  # pending | sent | dead
+    # pending | sent | dead | held (routing waits) | folded (part of the digest `digest_id`)
+    status: str = Field(default="pending", index=True, max_length=20)
+    held_for: str | None = Field(default=None, max_length=10)  # digest | rate | quiet
+    queued_at: datetime | None = _utc_column()  # when it became due to go out (held rows: not yet)
+    digest_id: int | None = Field(default=None, foreign_key="delivery.id", index=True)
+    period_start_at: datetime | None = _utc_column()  # a digest's span
+    period_end_at: datetime | None = _utc_column()
     attempts: int = 0
     last_error: str | None = None  # scrubbed reason of the last failure; never the channel URL
     created_at: datetime | None = _utc_column(nullable=False)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
 Severity = Literal["low", "medium", "high", "critical"]
 SEVERITY_ORDER: tuple[Severity, ...] = ("low", "medium", "high", "critical")
@@ -70,14 +70,54 @@ class TopicSpec(_Strict):
     description: str | None = None
 
 
+class NotifyRoute(_Strict):
+    """A `notify` entry written as a mapping: the channel plus this watch's overrides of the channel's
+    routing defaults (see `monitor.routing`)."""
+
+    channel: str = Field(min_length=1)
+    min_severity: Severity | None = None
+    topics: list[str] | None = None  # a subset of the watch's topics
+    mode: Literal["immediate", "digest"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _mapping(cls, value: Any) -> Any:
+        if not isinstance(value, dict | NotifyRoute):
+            raise ValueError(
+                "a notify entry is a channel name or a mapping like "
+                "{channel: team-chat, min_severity: high, mode: digest, topics: [escalation]}"
+            )
+        return value
+
+
+# pydantic puts these tags in error locations; the settings loader drops them
+ROUTE_TAGS = ("channel-name", "channel-route")
+
+
+def _notify_kind(value: Any) -> str:
+    return ROUTE_TAGS[0] if isinstance(value, str) else ROUTE_TAGS[1]
+
+
+# A channel name (the original form, still the common one) or a NotifyRoute mapping.
+NotifyEntry = Annotated[
+    Annotated[str, Tag(ROUTE_TAGS[0])] | Annotated[NotifyRoute, Tag(ROUTE_TAGS[1])],
+    Discriminator(_notify_kind),
+]
+
+
 class WatchSpec(_Strict):
     name: str = Field(min_length=1)
     label: str | None = None  # shown in alert subjects, e.g. "Nagorno-Karabakh"; defaults to the name
     query: str = Field(min_length=1)
     topics: list[str] = Field(default_factory=list)
-    notify: list[str] = Field(default_factory=list)
+    notify: list[NotifyEntry] = Field(default_factory=list)  # channel names or NotifyRoute mappings
     enabled: bool = True
     description: str | None = None
+
+    @property
+    def routes(self) -> list[NotifyRoute]:
+        """Every `notify` entry as a NotifyRoute (a bare channel name keeps the channel's defaults)."""
+        return [NotifyRoute(channel=e) if isinstance(e, str) else e for e in self.notify]
 
 
 class RuleFile(_Strict):
