@@ -42,7 +42,6 @@ from monitor.settings import Config, FeedSettings
 from monitor.stories import canonical_url, item_key
 
 MAX_CHANNEL_WORKERS = 16  # channels delivered at the same time
-CLAIM_LEASE = timedelta(minutes=5)  # longer than any one send (Apprise gives up after 30 s)
 
 
 @dataclass
@@ -404,7 +403,7 @@ def _deliver_channel(deps: Deps, name: str, rows: list[PendingDelivery]) -> Deli
             summary.dead += 1
             log.warning("delivery.dead_lettered", reason=reason, attempts=row.attempts, why="no channel")
             continue
-        if not deps.store.claim(row.id, deps.clock.now(), CLAIM_LEASE):
+        if not deps.store.claim(row.id, deps.clock.now(), deps.config.settings.delivery.claim_lease):
             summary.deferred += len(rows) - index  # another instance is sending this channel's rows
             break
         watch = watches.get(row.watch)
