@@ -374,7 +374,8 @@ def _story_json(story: Any) -> dict[str, Any]:
 
 
 def _test_channel(config: Config, name: str) -> int:
-    from monitor.notify import Channel, render_test, secret_parts
+    from monitor.notify import Channel, secret_parts
+    from monitor.render import render_test
     from monitor.settings import did_you_mean
 
     channels = config.settings.channels

@@ -1,25 +1,28 @@
-"""Alert rendering and delivery through Apprise; the only module that imports apprise.
-
-Rendering
-    `render(alert)` gives a `Message` with a subject, a plain-text body and a Markdown body. The subject
-    carries ONE tag, the highest-priority topic: ESCALATION before CEASEFIRE, else the first topic, e.g.
-    ``[ESCALATION] Nagorno-Karabakh: Shelling of Stepanakert``; every topic is listed in the body.
-    Untrusted text (headline, summary, evidence) is reduced to plain text (HTML tags dropped, entities
-    decoded, whitespace collapsed); in the Markdown body it is also escaped, so a headline cannot inject
-    links, emphasis or raw HTML into an email.
-
-Stories and updates
-    An alert is about a story: the body lists the other outlets carrying it (name and link, reprints
-    marked). An update (`Alert.update`) says why it was sent ("severity rose from high to critical", "new
-    topic: escalation") and its subject starts with ``[UPDATE]``. Email threads: each message carries the
-    Message-ID the outbox chose for it, and an update sets In-Reply-To/References to the first alert's.
+"""Delivery through Apprise; the only module that imports apprise. Rendering is `monitor.render`'s.
 
 Which body a channel gets
     The service's own default format decides, unless the URL says ``?format=text|markdown|html``:
-    a text service (json://, ntfy, Discord, Matrix, console://) gets `Message.text` unchanged; a Markdown
-    service (Slack) gets `Message.markdown`; an HTML service (mailto://, Telegram) gets `Message.markdown`
-    which Apprise converts to HTML. Email therefore arrives as multipart/alternative: HTML plus a
-    text/plain part Apprise derives from it. The email subject is `Message.subject` (the Apprise title).
+    a text service (json://, ntfy, Discord, Matrix, console://) gets `Message.text`; a Markdown service
+    (Slack) gets `Message.markdown`; an HTML service other than email (Telegram) gets `Message.markdown`,
+    which Apprise converts to HTML. Email gets `Message.html` as the HTML part and `Message.text` as the
+    text/plain part of a multipart/alternative message (see "Email text part"). The email subject (the
+    Apprise title) is `Message.subject`.
+
+Limits
+    `Channel.limits` reads the plugin's ``body_maxlen``/``title_maxlen`` (a service without a title,
+    ``title_maxlen`` 0, gets the subject prepended to the body), so the caller can render a message
+    that fits (`monitor.render.render(alert, limit=channel.limits)`) instead of letting Apprise or the
+    service cut it, possibly inside a link. For Markdown that Apprise converts to HTML, the body limit is
+    lowered by a margin for the tags the conversion adds.
+
+Email text part
+    Apprise's email plugin takes one body; for HTML it builds multipart/alternative itself, deriving the
+    text/plain part with ``convert_between(HTML, TEXT, body)`` (imported into
+    ``apprise.plugins.email.base``). This module wraps that one function so that, during our own send
+    and only then (a context variable), converting exactly the HTML we sent returns our text template's
+    output instead of a lossy derivation. Without that hook (an Apprise that no longer has it) mail still
+    goes out, with Apprise's derived text part. The alternative (building and sending MIME ourselves)
+    would bypass Apprise's SMTP handling, TLS modes and error reporting for every email channel.
 
 Email headers
     Apprise's email plugin takes extra headers from its `headers` mapping (what ``mailto://...?+Name=value``
@@ -67,8 +70,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -76,19 +78,13 @@ import apprise
 from apprise import NotifyFormat
 
 from monitor.errors import DeliveryError
-from monitor.html_text import html_to_text
+from monitor.render import Limits, Message
 
 __all__ = [
-    "Alert",
     "Channel",
     "DeliveryOutcome",
-    "Message",
-    "OtherSource",
     "check_channel_url",
     "is_retryable",
-    "render",
-    "render_dead_letter",
-    "render_test",
     "scrub",
     "secret_parts",
 ]
@@ -100,219 +96,11 @@ EMAIL_SEND_INTERVAL = 0.25  # seconds between two emails of one channel (Apprise
 REASON_MAX = 400  # characters kept of a failure reason
 APPRISE_WIKI = "https://github.com/caronc/apprise/wiki"
 
-TOPIC_PRIORITY = ("escalation", "ceasefire")  # earlier wins the subject tag
-SUMMARY_MAX = 600
-SUBJECT_HEADLINE_MAX = 160
-
-
-# --- rendering ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class OtherSource:
-    outlet: str
-    title: str
-    link: str | None
-    copy: bool = False  # a reprint of another outlet's report
-
-
-@dataclass(frozen=True)
-class Alert:
-    watch: str  # watch name
-    severity: str  # low|medium|high|critical
-    topics: list[str]  # e.g. ["ceasefire", "escalation"]
-    place: str  # display label for the subject, e.g. "Nagorno-Karabakh"
-    entities: list[str]  # labels
-    headline: str
-    outlet: str  # feed name / channel title
-    published_at: datetime | None
-    link: str | None
-    evidence: list[str]  # short human-readable lines, e.g. 'escalation: "shelled" (summary)'
-    summary: str = ""
-    update: bool = False  # an update to an alert already sent about this story
-    reasons: list[str] = field(default_factory=list)  # why an update was sent
-    sources: list[OtherSource] = field(default_factory=list)  # the other outlets carrying the story
-    message_id: str | None = None  # email threading (RFC 5322 ids with angle brackets)
-    in_reply_to: str | None = None
-    references: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Message:
-    subject: str
-    text: str  # plain text
-    markdown: str  # Markdown body for channels that take it
-    message_id: str | None = None
-    in_reply_to: str | None = None
-    references: tuple[str, ...] = ()
-
-
-plain = html_to_text  # untrusted feed text as one line of plain text
+CONVERTED_MARGIN = 0.75  # share of a body limit left to Markdown that Apprise converts to HTML
 
 
 def _shorten(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-_MD_ESCAPE = re.compile(r"([\\`*_\[\]~|])")
-
-
-def md_escape(text: str) -> str:
-    """Escape plain text for a Markdown body: HTML-significant characters as entities, Markdown
-    punctuation with backslashes, so the text renders literally in email (HTML) and chat."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_ESCAPE.sub(r"\\\1", text)
-
-
-_SAFE_LINK = re.compile(r"^https?://[^\s<>\"'`]+$", re.IGNORECASE)
-
-
-def _subject_tag(topics: list[str]) -> str:
-    lowered = [t.lower() for t in topics]
-    for topic in TOPIC_PRIORITY:
-        if topic in lowered:
-            return topic.upper()
-    return topics[0].upper() if topics else "ALERT"
-
-
-def _published(value: datetime | None) -> str:
-    if value is None:
-        return "unknown"
-    if value.tzinfo is None:  # the store keeps UTC; treat naive values as UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def render(alert: Alert) -> Message:
-    """The subject, plain-text and Markdown bodies for one alert (see the module docstring)."""
-    headline = plain(alert.headline) or "(no headline)"
-    place = plain(alert.place)
-    topics = [plain(t) for t in alert.topics if plain(t)]
-    entities = [plain(e) for e in alert.entities if plain(e)]
-    evidence = [plain(e) for e in alert.evidence if plain(e)]
-    outlet = plain(alert.outlet) or "unknown outlet"
-    summary = _shorten(plain(alert.summary), SUMMARY_MAX)
-    watch = plain(alert.watch)
-    severity = plain(alert.severity) or "unknown"
-    published = _published(alert.published_at)
-    link = (alert.link or "").strip()
-
-    tag = _subject_tag(topics)
-    subject_headline = _shorten(headline, SUBJECT_HEADLINE_MAX)
-    subject = f"[{tag}] {place}: {subject_headline}" if place else f"[{tag}] {subject_headline}"
-    if alert.update:
-        subject = f"[UPDATE] {subject}"
-    reasons = [plain(r) for r in alert.reasons if plain(r)]
-    others = [
-        (plain(s.outlet) or "unknown outlet", plain(s.title), (s.link or "").strip(), s.copy)
-        for s in alert.sources
-    ]
-    topic_line = ", ".join(topics) if topics else "none"
-    entity_line = ", ".join(entities) if entities else "none"
-
-    kind = "UPDATE: " if alert.update else ""
-    text_lines = [
-        f"{kind}{' + '.join(t.upper() for t in topics) or 'ALERT'} — watch '{watch}', severity {severity}",
-        *([f"Why this update: {'; '.join(reasons)}"] if alert.update and reasons else []),
-        "",
-        headline,
-        "",
-        f"Outlet:    {outlet}",
-        f"Published: {published}",
-        f"Link:      {link or 'none'}",
-        f"Topics:    {topic_line}",
-        f"Entities:  {entity_line}",
-        "",
-        "Why it matched:",
-        *([f"  - {line}" for line in evidence] or ["  - (no evidence recorded)"]),
-    ]
-    if summary:
-        text_lines += ["", summary]
-    if others:
-        text_lines += ["", f"Also reported by ({len(others)}):"]
-        text_lines += [
-            f"  - {o}{' (reprint)' if c else ''}: {t}" + (f" — {link}" if link else "")
-            for o, t, link, c in others
-        ]
-
-    md_link = md_escape(link) if link else "none"
-    if link and _SAFE_LINK.match(link):
-        md_link = f"<{link}>"  # an autolink keeps the URL visible in the text part derived from HTML
-    # Consecutive lines rather than Markdown lists: Apprise turns them into <br> lines in HTML, and the
-    # text/plain part it derives for email then keeps one field per line (lists gain blank lines).
-    md_lines = [
-        f"{'**UPDATE** · ' if alert.update else ''}"
-        f"**{md_escape(' + '.join(t.upper() for t in topics) or 'ALERT')}** · "
-        f"watch **{md_escape(watch)}** · severity **{md_escape(severity)}**",
-        *([f"**Why this update:** {md_escape('; '.join(reasons))}"] if alert.update and reasons else []),
-        "",
-        f"**{md_escape(headline)}**",
-        "",
-        f"**Outlet:** {md_escape(outlet)}",
-        f"**Published:** {published}",
-        f"**Link:** {md_link}",
-        f"**Topics:** {md_escape(topic_line)}",
-        f"**Entities:** {md_escape(entity_line)}",
-        "",
-        "**Why it matched:**",
-        *([f"• {md_escape(line)}" for line in evidence] or ["• (no evidence recorded)"]),
-    ]
-    if summary:
-        md_lines += ["", f"> {md_escape(summary)}"]
-    if others:
-        md_lines += ["", f"**Also reported by ({len(others)}):**"]
-        for outlet_name, title, other_link, copy in others:
-            shown = (
-                f"<{other_link}>" if other_link and _SAFE_LINK.match(other_link) else md_escape(other_link)
-            )
-            md_lines.append(
-                f"• {md_escape(outlet_name)}{' (reprint)' if copy else ''}: {md_escape(title)}"
-                + (f" — {shown}" if other_link else "")
-            )
-
-    return Message(
-        subject=subject,
-        text="\n".join(text_lines) + "\n",
-        markdown="\n".join(md_lines) + "\n",
-        message_id=alert.message_id,
-        in_reply_to=alert.in_reply_to,
-        references=tuple(alert.references),
-    )
-
-
-def render_dead_letter(*, delivery_id: int, watch: str, channel: str, headline: str, reason: str,
-                       attempts: int) -> Message:  # fmt: skip
-    """The operator's notice that an alert was given up: watch, channel name (never its URL), headline
-    and the (already scrubbed) reason, and how to retry it."""
-    headline, reason = plain(headline) or "(no headline)", plain(reason) or "unknown"
-    lines = [
-        f"An alert could not be delivered and was given up after {attempts} attempt(s).",
-        "",
-        f"Watch:    {plain(watch)}",
-        f"Channel:  {plain(channel)}",
-        f"Headline: {headline}",
-        f"Reason:   {reason}",
-        "",
-        f"Retry it with: news-monitor outbox --retry {delivery_id}",
-    ]
-    md = [
-        f"An alert could not be delivered and was given up after {attempts} attempt(s).",
-        "",
-        f"**Watch:** {md_escape(plain(watch))}",
-        f"**Channel:** {md_escape(plain(channel))}",
-        f"**Headline:** {md_escape(headline)}",
-        f"**Reason:** {md_escape(reason)}",
-        "",
-        f"Retry it with: `news-monitor outbox --retry {delivery_id}`",
-    ]
-    subject = f"[DELIVERY FAILED] {plain(channel)}: {_shorten(headline, SUBJECT_HEADLINE_MAX)}"
-    return Message(subject=subject, text="\n".join(lines) + "\n", markdown="\n".join(md) + "\n")
-
-
-def render_test(channel: str) -> Message:
-    """The short message `news-monitor test-channel` sends."""
-    text = f"This is a test message from news-monitor to the channel '{plain(channel)}'. It arrived."
-    return Message(subject="news-monitor test message", text=text + "\n", markdown=md_escape(text) + "\n")
 
 
 # --- secrets --------------------------------------------------------------------------------------
@@ -570,16 +358,24 @@ def check_channel_url(url: str) -> str | None:
     return problem
 
 
-def _text_only(plugin: Any) -> bool:
-    """True when the service's (possibly ?format= overridden) default format is plain text."""
+def _format(plugin: Any) -> Any:
+    """The service's (possibly ?format= overridden) default format."""
     resolve = getattr(plugin, "resolve_format", None)
     if callable(resolve):  # Apprise 2.x
-        fmt = resolve(None)
-    else:
-        fmt = plugin.notify_format
-        if isinstance(fmt, tuple):
-            fmt = fmt[0]
-    return fmt == NotifyFormat.TEXT
+        return resolve(None)
+    fmt = plugin.notify_format
+    return fmt[0] if isinstance(fmt, tuple) else fmt
+
+
+def _limits(plugin: Any, fmt: Any, email: bool) -> Limits:
+    """The service's size limits, as `monitor.render` needs them (see the module docstring)."""
+    body = int(getattr(plugin, "body_maxlen", 0) or 0)
+    title = int(getattr(plugin, "title_maxlen", 0) or 0)
+    if body > 0 and fmt == NotifyFormat.HTML and not email:  # our Markdown grows when converted
+        body = int(body * CONVERTED_MARGIN)
+    return Limits(
+        body=body if body > 0 else None, title=title if title > 0 else None, title_in_body=title <= 0
+    )
 
 
 @dataclass(frozen=True)
@@ -616,8 +412,11 @@ class Channel:
         if "rto" not in keys and getattr(plugin, "socket_read_timeout", None):
             plugin.socket_read_timeout = min(float(plugin.socket_read_timeout), READ_TIMEOUT)
         self.service: str = str(getattr(plugin, "service_name", "unknown"))
-        self.text_only = _text_only(plugin)
+        fmt = _format(plugin)
+        self.text_only = fmt == NotifyFormat.TEXT
         self._email = _is_email(plugin)
+        self._html_email = self._email and fmt == NotifyFormat.HTML
+        self.limits = _limits(plugin, fmt, self._email)
         if self._email and float(getattr(plugin, "request_rate_per_sec", 0) or 0) > EMAIL_SEND_INTERVAL:
             plugin.request_rate_per_sec = (
                 EMAIL_SEND_INTERVAL  # drain an outage backlog in seconds, not minutes
@@ -632,12 +431,16 @@ class Channel:
 
     def send(self, message: Message) -> DeliveryOutcome:
         """Deliver one message; the outcome says whether it arrived and, if not, whether to retry."""
+        text_part: tuple[str, str] | None = None
         if self.text_only:
             body, body_format = message.text, NotifyFormat.TEXT
+        elif self._html_email and message.html:
+            body, body_format = message.html, NotifyFormat.HTML
+            text_part = (message.html, message.text)
         else:
             body, body_format = message.markdown, NotifyFormat.MARKDOWN
         _own_apprise_logger()
-        with self._lock, _capturing() as records, self._threading(message):
+        with self._lock, _capturing() as records, self._threading(message), _text_part_as(text_part):
             try:
                 result = self._apprise.notify(body=body, title=message.subject, body_format=body_format)
             except Exception as exc:  # an Apprise bug must not take the delivery loop down
@@ -673,6 +476,54 @@ class Channel:
             _message_id.reset(token)
             headers.clear()
             headers.update(saved)
+
+
+# --- email text part ------------------------------------------------------------------------------
+
+_text_part: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar(
+    "monitor_text_part", default=None
+)
+
+
+@contextmanager
+def _text_part_as(pair: tuple[str, str] | None) -> Iterator[None]:
+    """During one send: (the HTML body sent, the text/plain part to go with it)."""
+    token = _text_part.set(pair)
+    try:
+        yield
+    finally:
+        _text_part.reset(token)
+
+
+def _hook_text_part() -> None:
+    """Let `Channel.send` supply the text/plain part of an HTML email (see the module docstring)."""
+    try:
+        from apprise.plugins.email import base as email_base
+    except ImportError:  # pragma: no cover
+        return
+    original = getattr(email_base, "convert_between", None)
+    if original is None or getattr(original, "monitor_hook", False):
+        return
+
+    def convert_between(
+        from_format: Any, to_format: Any, content: Any = None, *args: Any, **kwargs: Any
+    ) -> Any:
+        pair = _text_part.get()
+        if (
+            pair is not None
+            and from_format == NotifyFormat.HTML
+            and to_format == NotifyFormat.TEXT
+            and isinstance(content, str)
+            and content.strip() == pair[0].strip()
+        ):
+            return pair[1]
+        return original(from_format, to_format, content, *args, **kwargs)
+
+    convert_between.monitor_hook = True  # type: ignore[attr-defined]
+    email_base.convert_between = convert_between
+
+
+_hook_text_part()
 
 
 # --- email Message-ID -----------------------------------------------------------------------------

@@ -34,14 +34,16 @@ from monitor.errors import FeedError, PermanentFeedError, TransientFeedError
 from monitor.fetch import Fetcher, FetchResult
 from monitor.items import Item
 from monitor.match import Matcher
-from monitor.notify import Alert, Channel, DeliveryOutcome, OtherSource, render, render_dead_letter
+from monitor.notify import Channel, DeliveryOutcome
 from monitor.outbox import after_failure
 from monitor.parse import parse_feed
 from monitor.policy import decide
+from monitor.render import Alert, OtherSource, Templates, render, render_dead_letter, templates_for
 from monitor.settings import Config, FeedSettings
 from monitor.stories import canonical_url, item_key
 
 MAX_CHANNEL_WORKERS = 16  # channels delivered at the same time
+CLAIM_LEASE = timedelta(minutes=5)  # longer than any one send (Apprise gives up after 30 s)
 
 
 @dataclass
@@ -403,12 +405,15 @@ def _deliver_channel(deps: Deps, name: str, rows: list[PendingDelivery]) -> Deli
             summary.dead += 1
             log.warning("delivery.dead_lettered", reason=reason, attempts=row.attempts, why="no channel")
             continue
-        if not deps.store.claim(row.id, deps.clock.now(), deps.config.settings.delivery.claim_lease):
+        if not deps.store.claim(row.id, deps.clock.now(), CLAIM_LEASE):
             summary.deferred += len(rows) - index  # another instance is sending this channel's rows
             break
         watch = watches.get(row.watch)
         alert = build_alert(row, watch.label if watch else None, deps.store.story_sources(row.story_id))
-        outcome = channel.send(render(alert))
+        message = render(alert, templates=channel_templates(deps, name), limit=channel.limits)
+        if message.problem:
+            log.warning("template.failed", problem=message.problem)
+        outcome = channel.send(message)
         if outcome.ok:
             deps.store.mark_sent(row.id, deps.clock.now())
             summary.sent += 1
@@ -478,6 +483,13 @@ def notify_operator(deps: Deps) -> int:
         told += 1
         deps.log.info("operator.notified", delivery=dead.id, channel=name, dead_channel=dead.channel)
     return told
+
+
+def channel_templates(deps: Deps, name: str) -> Templates:
+    """The channel's templates: built-in ones with the config's overrides (re-read when a file changes)."""
+    channel = deps.config.settings.channels.get(name)
+    base = deps.config.path.resolve().parent
+    return templates_for(channel.templates.paths(base) if channel and channel.templates else None)
 
 
 def build_alert(row: PendingDelivery, watch_label: str | None, sources: Iterable[Source] = ()) -> Alert:

@@ -31,7 +31,9 @@ Limits
 
 from __future__ import annotations
 
+import difflib
 import re
+import threading
 import traceback
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -45,7 +47,7 @@ from jinja2 import FunctionLoader, StrictUndefined, TemplateError, TemplateSynta
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from monitor.html_text import html_to_text
+from monitor.html_text import clean_line, html_to_text
 
 __all__ = [
     "ALERT_PARTS",
@@ -168,7 +170,8 @@ def neutralise(text: str) -> str:
 def md_escape(text: str) -> str:
     """Plain text for a Markdown body: HTML-significant characters as entities, Markdown punctuation
     backslash-escaped and mentions neutralised, so it renders literally in email (HTML) and chat."""
-    text = neutralise(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MENTION.sub(ZWSP, text)  # link and angle constructs die by the escaping below
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_ESCAPE.sub(r"\\\1", text)
 
 
@@ -283,17 +286,27 @@ def _error_line(exc: BaseException, filename: str) -> int | None:
 class Templates:
     """The eight templates of one channel: the built-in ones with the channel's overrides on top."""
 
-    def __init__(self, overrides: Mapping[str, Path] | None = None) -> None:
+    def __init__(self, overrides: Mapping[str, Path] | None = None, *, lenient: bool = False) -> None:
+        """Raise TemplateProblem for an override that cannot be loaded, unless `lenient`: then the built-in
+        template stands in and the problem is kept in `broken` (for a file edited after the check)."""
         self.overrides = {k: Path(v) for k, v in (overrides or {}).items()}
         unknown = set(self.overrides) - set(PARTS)
         if unknown:
             raise ValueError(f"unknown template part(s): {', '.join(sorted(unknown))}")
+        self.broken: list[str] = []
         self._compiled: dict[str, Any] = {}
-        self._builtin: dict[str, Any] = {}
+        self._builtin = _builtin_templates()
         for part in PARTS:
-            self._builtin[part] = _builtin_templates()[part]
             path = self.overrides.get(part)
-            self._compiled[part] = self._builtin[part] if path is None else self._load_override(part, path)
+            self._compiled[part] = self._builtin[part]
+            if path is None:
+                continue
+            try:
+                self._compiled[part] = self._load_override(part, path)
+            except TemplateProblem as exc:
+                if not lenient:
+                    raise
+                self.broken.append(f"template {part}: {exc}; used the built-in one")
 
     @staticmethod
     def _load_override(part: str, path: Path) -> Any:
@@ -323,7 +336,7 @@ class Templates:
         except Exception as exc:
             if template is self._builtin[part]:
                 raise  # our own template failing is a bug, not a user's typo
-            problem = _describe_runtime_error(exc, str(self.overrides[part]))
+            problem = _describe_runtime_error(exc, str(self.overrides[part]), list(context))
             return self._builtin[part].render(context), f"template {part}: {problem}; used the built-in one"
 
     def check(self, part: str, context: Mapping[str, Any]) -> None:
@@ -334,36 +347,50 @@ class Templates:
         except Exception as exc:
             line = _error_line(exc, str(path))
             raise TemplateProblem(
-                part, f"{path}:{line}" if line else str(path), _describe_runtime_error(exc, None)
+                part,
+                f"{path}:{line}" if line else str(path),
+                _describe_runtime_error(exc, None, list(context)),
             ) from None
 
 
-def _describe_runtime_error(exc: BaseException, filename: str | None) -> str:
+_UNDEFINED_NAME = re.compile(r"^'(\w+)' is undefined")
+
+
+def _describe_runtime_error(exc: BaseException, filename: str | None, fields: Sequence[str] = ()) -> str:
     line = _error_line(exc, filename) if filename else None
     where = f"{filename}:{line}: " if filename and line else (f"{filename}: " if filename else "")
     if isinstance(exc, TemplateError) and "is undefined" in str(exc):
-        return f"{where}{exc.message or exc} (see the list of fields in the README, section Templates)"
+        text = exc.message or str(exc)
+        name = _UNDEFINED_NAME.match(text)
+        close = difflib.get_close_matches(name.group(1), fields, n=1) if name else []
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        return f"{where}{text}{hint} (the fields are listed in README, section Templates)"
     return f"{where}{type(exc).__name__}: {exc}"
 
 
+_CACHE_LOCK = threading.Lock()  # channels render on worker threads
 _BUILTIN_CACHE: dict[str, Any] = {}
 
 
 def _builtin_templates() -> dict[str, Any]:
-    if not _BUILTIN_CACHE:
-        for part in PARTS:
-            name = _builtin_name(part)
-            source = (_BUILTIN / name).read_text(encoding="utf-8")
-            env = _make_env(_FORM_OF[part], {part: (source, f"monitor/templates/{name}")})
-            _BUILTIN_CACHE[part] = env.get_template(part)
-    return _BUILTIN_CACHE
+    with _CACHE_LOCK:
+        if not _BUILTIN_CACHE:
+            compiled = {}
+            for part in PARTS:
+                name = _builtin_name(part)
+                source = (_BUILTIN / name).read_text(encoding="utf-8")
+                env = _make_env(_FORM_OF[part], {part: (source, f"monitor/templates/{name}")})
+                compiled[part] = env.get_template(part)
+            _BUILTIN_CACHE.update(compiled)
+        return _BUILTIN_CACHE
 
 
 _TEMPLATES_CACHE: dict[tuple[tuple[str, str, int, int], ...], Templates] = {}
 
 
 def templates_for(overrides: Mapping[str, Path] | None) -> Templates:
-    """The channel's templates, compiled once per version of its files (an edited file is re-read)."""
+    """The channel's templates, compiled once per version of its files (an edited file is re-read; one
+    that no longer compiles is replaced by the built-in template, and `render` reports it)."""
     key = []
     for part, path in sorted((overrides or {}).items()):
         try:
@@ -371,22 +398,13 @@ def templates_for(overrides: Mapping[str, Path] | None) -> Templates:
             key.append((part, str(path), stat.st_mtime_ns, stat.st_size))
         except OSError:
             key.append((part, str(path), -1, -1))
-    cached = _TEMPLATES_CACHE.get(tuple(key))
+    with _CACHE_LOCK:
+        cached = _TEMPLATES_CACHE.get(tuple(key))
     if cached is None:
-        try:
-            cached = Templates(overrides)
-        except TemplateProblem:  # edited into a broken state since the config was checked
-            cached = Templates({p: v for p, v in (overrides or {}).items() if _loads(p, Path(v))})
-        _TEMPLATES_CACHE[tuple(key)] = cached
+        cached = Templates(overrides, lenient=True)  # a file broken since the config was checked: built-in
+        with _CACHE_LOCK:
+            _TEMPLATES_CACHE[tuple(key)] = cached
     return cached
-
-
-def _loads(part: str, path: Path) -> bool:
-    try:
-        Templates({part: path})
-        return True
-    except TemplateProblem:
-        return False
 
 
 def check_templates(overrides: Mapping[str, Path]) -> list[TemplateProblem]:
@@ -524,7 +542,7 @@ def _alert_context(alert: Alert, form: str, cut: _Cut) -> dict[str, Any]:
             "outlet": plain(s.outlet) or "unknown outlet",
             "title": plain(s.title),
             "link": _link(s.link),
-            "link_text": plain(s.link),
+            "link_text": clean_line(s.link),
             "reprint": s.copy,
         }
         for s in alert.sources
@@ -556,7 +574,7 @@ def _alert_context(alert: Alert, form: str, cut: _Cut) -> dict[str, Any]:
         "published": _published(alert.published_at),
         "published_at": _aware(alert.published_at),
         "link": _link(alert.link),
-        "link_text": plain(alert.link),
+        "link_text": clean_line(alert.link),
         "evidence": shown_evidence,
         "evidence_omitted": len(evidence) - len(shown_evidence),
         "summary": summary,
@@ -640,7 +658,7 @@ def render(alert: Alert, *, templates: Templates | None = None, limit: Limits | 
     """The subject and the text, Markdown and HTML bodies for one alert (see the module docstring)."""
     templates = templates or templates_for(None)
     limit = limit or Limits()
-    problems: list[str] = []
+    problems: list[str] = list(templates.broken)
     subject, problem = _subject(templates, "subject", _alert_context(alert, "text", _FULL), limit)
     problems += [problem] if problem else []
     link = _link(alert.link)
@@ -734,7 +752,7 @@ def _digest_context(digest: Digest, form: str, keep: int | None) -> dict[str, An
                     "headline": plain(alert.headline) or "(no headline)",
                     "outlet": plain(alert.outlet) or "unknown outlet",
                     "link": _link(alert.link),
-                    "link_text": plain(alert.link),
+                    "link_text": clean_line(alert.link),
                     "published": _published(alert.published_at),
                     "published_at": _aware(alert.published_at),
                     "source_count": 1 + len(alert.sources),
@@ -780,7 +798,7 @@ def render_digest(
     when it does not fit the channel, the lowest-ranked stories are left out and counted."""
     templates = templates or templates_for(None)
     limit = limit or Limits()
-    problems: list[str] = []
+    problems: list[str] = list(templates.broken)
     subject, problem = _subject(templates, "digest_subject", _digest_context(digest, "text", None), limit)
     problems += [problem] if problem else []
     total = len(digest.alerts)

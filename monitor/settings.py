@@ -34,6 +34,7 @@ from monitor.match import check_rules
 from monitor.match.rules import EntitySpec, RuleFile, RulePack, TopicSpec, WatchSpec
 from monitor.notify import check_channel_url
 from monitor.outbox import RetryPolicy
+from monitor.render import check_templates
 
 DEFAULT_CONFIG = Path("config/monitor.yaml")
 CONFIG_ENV = "NEWS_MONITOR_CONFIG"
@@ -111,8 +112,30 @@ class FeedSettings(_Strict):
         return url
 
 
+class ChannelTemplates(_Strict):
+    """Template files that replace the built-in ones for one channel, any subset (paths relative to the
+    config file's folder); the keys are `monitor.render.PARTS` and the fields are in README, Templates."""
+
+    subject: str | None = None
+    text: str | None = None
+    markdown: str | None = None
+    html: str | None = None
+    digest_subject: str | None = None
+    digest_text: str | None = None
+    digest_markdown: str | None = None
+    digest_html: str | None = None
+
+    def paths(self, base: Path) -> dict[str, Path]:
+        """Each override as a path, relative ones taken from `base` (the config file's folder)."""
+        return {
+            part: base / Path(value).expanduser()
+            for part, value in self.model_dump(exclude_none=True).items()
+        }
+
+
 class ChannelSettings(_Strict):
     url: SecretStr
+    templates: ChannelTemplates | None = None  # override templates (see README, Templates)
 
 
 class StorySettings(_Strict):
@@ -147,9 +170,6 @@ class DeliverySettings(_Strict):
     retry_base: Duration = timedelta(seconds=30)  # wait ceiling after the first failure (doubles each time)
     retry_cap: Duration = timedelta(hours=1)  # the wait never grows beyond this
     operator_channel: str | None = None  # told once about every dead-lettered delivery
-    # A send cut short by a crash is tried again after this; with several instances on one database it
-    # must exceed the longest send (Apprise gives up after 30 s), or two could send the same alert.
-    claim_lease: Duration = Field(default=timedelta(minutes=5), ge=timedelta(seconds=1))
 
     @model_validator(mode="after")
     def _cap_not_below_base(self) -> DeliverySettings:
@@ -309,12 +329,15 @@ def _resolve_secrets(data: Any, located: _Located, problems: list[str], path: tu
 def _known_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """Field names valid at `loc` (for did-you-mean); walks nested models, lists and dicts."""
     current: Any = model
+    mapping_key = False  # the previous field is a dict: this part is one of its keys, not a field
     for part in loc[:-1]:
-        if isinstance(part, int) or current is None:
+        if isinstance(part, int) or current is None or mapping_key:
+            mapping_key = False
             continue
         field = current.model_fields.get(part) if isinstance(current, type) else None
         if field is None:
             return []
+        mapping_key = "dict[" in str(field.annotation)
         current = _inner_model(field.annotation)
     return list(current.model_fields) if isinstance(current, type) and issubclass(current, BaseModel) else []
 
@@ -429,12 +452,31 @@ def _check_channels(settings: Settings, located: _Located, problems: list[str]) 
         problem = check_channel_url(channel.url.get_secret_value())
         if problem:
             problems.append(f"{located.where(('channels', name, 'url'))}: channels.{name}.url: {problem}")
+        if channel.templates is not None:
+            _check_channel_templates(name, channel.templates, located, problems)
     operator = settings.delivery.operator_channel
     if operator is not None and operator not in settings.channels:
         known = ", ".join(settings.channels) or "none defined"
         problems.append(
             f"{located.where(('delivery', 'operator_channel'))}: delivery.operator_channel: unknown channel "
             f"'{operator}'{did_you_mean(operator, settings.channels)} (channels in this file: {known})"
+        )
+
+
+def _check_channel_templates(
+    name: str, templates: ChannelTemplates, located: _Located, problems: list[str]
+) -> None:
+    """Each override must exist, compile, and render a sample alert and digest (a misspelt field or a
+    syntax error is reported with both the config line and the template line)."""
+    for problem in check_templates(templates.paths(located.file.parent)):
+        key = ("channels", name, "templates", problem.part)
+        how = (
+            "paths are relative to the config file's folder; fix the path or remove the key to use the built-in template"
+            if problem.what.startswith(("no such", "cannot read", "not UTF-8"))
+            else "fix the template or remove the key to use the built-in one"
+        )
+        problems.append(
+            f"{located.where(key)}: channels.{name}.templates.{problem.part}: {problem.where}: {problem.what}; {how}"
         )
 
 

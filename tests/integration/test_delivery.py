@@ -18,8 +18,9 @@ from monitor.db.engine import make_engine, migrate
 from monitor.db.store import NewItem, Store
 from monitor.fetch import Fetcher
 from monitor.match import Matcher
-from monitor.notify import DeliveryOutcome, Message
+from monitor.notify import DeliveryOutcome
 from monitor.pipeline import Deps, deliver_pending
+from monitor.render import Limits, Message
 from monitor.settings import load_config
 
 NOW = datetime(2020, 9, 27, 12, 0, tzinfo=UTC)
@@ -33,6 +34,8 @@ class FixedClock:
 
 class ScriptedChannel:
     """Records every message and answers with what `answer` returns for it (may block)."""
+
+    limits = Limits()  # no size limits, like most real channels
 
     def __init__(self, answer: Callable[[Message], DeliveryOutcome] = lambda _m: OK) -> None:
         self.answer = answer

@@ -6,10 +6,12 @@ import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from html import unescape
 
 import pytest
 
-from monitor.notify import Alert, Channel, DeliveryOutcome, render
+from monitor.notify import Channel, DeliveryOutcome
+from monitor.render import Alert, render
 from tests.helpers.servers import free_port, smtp_server, webhook_receiver
 
 pytestmark = pytest.mark.integration
@@ -66,7 +68,7 @@ def test_email_arrives_with_subject_headline_link_and_evidence() -> None:
     )
     text, html = mail.part("text/plain"), mail.part("text/html")
     assert text is not None and html is not None
-    for part in (text, html):
+    for part in (text, unescape(html)):  # the HTML part as a reader sees it (entities decoded)
         for expected in (
             "Ceasefire violated as artillery shells Stepanakert",
             "Caucasus Wire",

@@ -1,4 +1,4 @@
-"""monitor.notify: rendering, failure classification, secret scrubbing, channel construction, console://."""
+"""monitor.notify: failure classification, secret scrubbing, channel construction, console://."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import logging
 import os
 import subprocess
 import sys
-from dataclasses import replace
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,14 @@ import pytest
 from monitor import notify
 from monitor.errors import DeliveryError
 from monitor.notify import (
-    Alert,
     Channel,
     DeliveryOutcome,
     check_channel_url,
     is_retryable,
-    render,
     scrub,
     secret_parts,
 )
+from monitor.render import Alert, render
 from tests.helpers.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,101 +40,6 @@ ALERT = Alert(
     evidence=['escalation: "shells" (title)', 'ceasefire: "ceasefire" (title)'],
     summary="Martial law and mobilisation were declared in Armenia.",
 )
-
-
-# --- render ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("topics", "place", "expected"),
-    [
-        (["ceasefire", "escalation"], "Nagorno-Karabakh", "[ESCALATION] Nagorno-Karabakh: "),
-        (["escalation"], "Nagorno-Karabakh", "[ESCALATION] Nagorno-Karabakh: "),
-        (["ceasefire"], "Nagorno-Karabakh", "[CEASEFIRE] Nagorno-Karabakh: "),
-        (["mobilisation", "ceasefire"], "Sudan", "[CEASEFIRE] Sudan: "),
-        (["mobilisation", "drones"], "Sudan", "[MOBILISATION] Sudan: "),
-        ([], "Sudan", "[ALERT] Sudan: "),
-        (["ceasefire"], "", "[CEASEFIRE] "),
-    ],
-)
-def test_subject_tag_is_the_highest_priority_topic(topics: list[str], place: str, expected: str) -> None:
-    """The subject carries one tag (escalation before ceasefire, else the first topic) then place and headline."""
-    subject = render(replace(ALERT, topics=topics, place=place)).subject
-    assert subject == expected + ALERT.headline
-
-
-def test_text_and_markdown_carry_every_field() -> None:
-    """Both bodies name the topics, watch, severity, entities, headline, outlet, UTC time, link, evidence."""
-    message = render(ALERT)
-    for body in (message.text, message.markdown):
-        for expected in (
-            "CEASEFIRE + ESCALATION",
-            "karabakh",
-            "high",
-            "Nagorno-Karabakh, Armenia, Azerbaijan",
-            ALERT.headline,
-            "TASS",
-            "2020-09-27 14:05 UTC",
-            "https://tass.com/world/1205?utm=x&id=2",
-            '"shells" (title)',
-            '"ceasefire" (title)',
-            "Martial law and mobilisation",
-        ):
-            assert expected in body, (expected, body)
-
-
-def test_markdown_is_markdown_and_text_is_plain() -> None:
-    """The Markdown body uses bold labels and an autolink; the text body has no Markdown syntax."""
-    message = render(ALERT)
-    assert "**Outlet:** TASS" in message.markdown
-    assert "<https://tass.com/world/1205?utm=x&id=2>" in message.markdown
-    assert "**" not in message.text
-    assert "Outlet:    TASS" in message.text
-
-
-def test_untrusted_text_is_flattened_and_escaped() -> None:
-    """HTML in feed text is reduced to plain text, and Markdown/HTML syntax in it cannot take effect."""
-    alert = replace(
-        ALERT,
-        headline="Shelling <b>resumes</b> *now* [click](http://evil.example) a_b",
-        summary="<p>Tanks &amp; troops</p><script>alert(1)</script>\n\n  moved   in",
-        evidence=['escalation: "<img src=x onerror=alert(1)>" (summary)'],
-    )
-    message = render(alert)
-    assert "Shelling resumes *now* [click](http://evil.example) a_b" in message.text
-    assert "Tanks & troops moved in" in message.text
-    assert "alert(1)" not in message.text
-    assert r"Shelling resumes \*now\* \[click\](http://evil.example) a\_b" in message.markdown
-    assert "Tanks &amp; troops moved in" in message.markdown
-    assert "<img" not in message.markdown and "<b>" not in message.markdown
-
-
-def test_a_link_that_is_not_http_is_not_made_clickable() -> None:
-    """Only http(s) links become Markdown autolinks; anything else is shown as escaped text."""
-    message = render(replace(ALERT, link="javascript:alert(1)//<x>"))
-    assert "<javascript:" not in message.markdown
-    assert "javascript:alert(1)//&lt;x&gt;" in message.markdown
-
-
-@pytest.mark.parametrize(
-    ("published_at", "shown"),
-    [
-        (datetime(2020, 9, 27, 18, 5, tzinfo=timezone(timedelta(hours=4))), "2020-09-27 14:05 UTC"),
-        (datetime(2020, 9, 27, 14, 5), "2020-09-27 14:05 UTC"),
-        (None, "Published: unknown"),
-    ],
-)
-def test_published_time_is_shown_in_utc(published_at: datetime | None, shown: str) -> None:
-    """Publication times are converted to UTC (naive ones taken as UTC); a missing one says 'unknown'."""
-    assert shown in render(replace(ALERT, published_at=published_at)).text
-
-
-def test_long_headline_is_shortened_in_the_subject_only() -> None:
-    """A very long headline is cut with an ellipsis in the subject and kept whole in the body."""
-    headline = "Shelling " * 60
-    message = render(replace(ALERT, headline=headline))
-    assert len(message.subject) < 200 and message.subject.endswith("…")
-    assert headline.strip() in message.text
 
 
 # --- failure classification -----------------------------------------------------------------------
@@ -381,33 +284,3 @@ def test_importing_notify_twice_keeps_one_console_scheme_and_one_log_handler() -
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("S-1") == 1 and result.stdout.count("body-1") == 1
     assert "already defined" not in result.stderr
-
-
-def test_an_update_is_marked_says_why_and_lists_the_other_outlets() -> None:
-    """An update's subject starts with [UPDATE], the body gives the reasons and every other outlet with its
-    link (reprints marked), and the threading ids travel with the message."""
-    update = replace(
-        ALERT,
-        update=True,
-        reasons=["severity rose from high to critical"],
-        sources=[
-            notify.OtherSource("Regional Desk", "Stepanakert shelled", "https://desk.example/1"),
-            notify.OtherSource("Metro", "Same wire text", "https://metro.example/9", copy=True),
-        ],
-        message_id="<story-1.1.x@news-monitor>",
-        in_reply_to="<story-1.0.x@news-monitor>",
-        references=["<story-1.0.x@news-monitor>"],
-    )
-    message = render(update)
-    assert message.subject.startswith("[UPDATE] [ESCALATION] Nagorno-Karabakh: ")
-    assert "Why this update: severity rose from high to critical" in message.text
-    assert "Regional Desk: Stepanakert shelled — https://desk.example/1" in message.text
-    assert (
-        "Metro (reprint): Same wire text" in message.text and "<https://metro.example/9>" in message.markdown
-    )
-    assert (message.message_id, message.in_reply_to, message.references) == (
-        "<story-1.1.x@news-monitor>",
-        "<story-1.0.x@news-monitor>",
-        ("<story-1.0.x@news-monitor>",),
-    )
-    assert not render(ALERT).subject.startswith("[UPDATE]")
