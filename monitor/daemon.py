@@ -2,7 +2,9 @@
 reloads the config).
 
 The only importer of APScheduler. Per-feed due times live in the database, so the scheduler only needs
-one short periodic tick that asks the pipeline to poll whatever is due and deliver whatever is pending.
+one short periodic tick that asks the pipeline to poll whatever is due and deliver whatever is pending,
+plus one cron job per channel with a digest schedule, in the channel's time zone. The same cron triggers
+tell the pipeline when a digest was due, so one missed while nothing ran goes out at the next tick.
 """
 
 from __future__ import annotations
@@ -11,12 +13,13 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 
 from monitor import log as logging_setup
 from monitor.clock import Clock, SystemClock
@@ -27,7 +30,7 @@ from monitor.errors import ConfigError
 from monitor.fetch import Fetcher
 from monitor.match import Matcher
 from monitor.notify import Channel, secret_parts
-from monitor.pipeline import Deps, run_cycle
+from monitor.pipeline import Deps, run_cycle, run_digest
 from monitor.settings import Config, load_config
 
 SIGNAL_POLL_SECONDS = 0.2
@@ -62,6 +65,7 @@ def dependencies(config: Config, clock: Clock | None = None) -> Iterator[Deps]:
             clock=clock or SystemClock(),
             log=log,
             clusterer=StoryClusterer(config.story_params),
+            next_digest=next_digest(digest_triggers(config)),
         )
     finally:
         fetcher.close()
@@ -113,12 +117,52 @@ def run_forever(config: Config) -> int:
         config = _reloaded(config, log)
 
 
-def _start_scheduler(deps: Deps) -> BackgroundScheduler:
+def digest_triggers(config: Config) -> dict[str, CronTrigger]:
+    """One cron trigger per channel with a digest schedule, in the channel's time zone. The expression
+    was checked and expanded by the settings loader (`monitor.routing.parse_cron`)."""
+    triggers = {}
+    for name, channel in config.settings.channels.items():
+        cron = channel.digest
+        if cron is not None:
+            triggers[name] = CronTrigger(
+                minute=cron.minute,
+                hour=cron.hour,
+                day=cron.day,
+                month=cron.month,
+                day_of_week=cron.day_of_week,
+                timezone=channel.timezone,
+            )
+    return triggers
+
+
+def next_digest(triggers: dict[str, CronTrigger]) -> Callable[[str, datetime], datetime | None]:
+    """For the pipeline: the channel's first digest time strictly after a moment (UTC), or None."""
+
+    def after(channel: str, moment: datetime) -> datetime | None:
+        trigger = triggers.get(channel)
+        fire = trigger.get_next_fire_time(None, moment + timedelta(microseconds=1)) if trigger else None
+        return fire.astimezone(UTC) if fire else None
+
+    return after
+
+
+def _start_scheduler(deps: Deps, *, paused: bool = False) -> BackgroundScheduler:
     def tick() -> None:
         if run_cycle(deps):
             sd_notify("WATCHDOG=1")  # only real progress keeps systemd's watchdog quiet
 
     scheduler = BackgroundScheduler(timezone=UTC)
+    for channel, trigger in digest_triggers(deps.config).items():
+        scheduler.add_job(
+            run_digest,
+            trigger,
+            args=[deps, channel],
+            id=f"digest:{channel}",
+            name=f"digest for {channel}",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,  # late is better than never; the tick catches up a missed one too
+        )
     scheduler.add_job(
         tick,
         "interval",
@@ -128,7 +172,7 @@ def _start_scheduler(deps: Deps) -> BackgroundScheduler:
         coalesce=True,
         next_run_time=datetime.now(UTC),
     )
-    scheduler.start()
+    scheduler.start(paused=paused)
     return scheduler
 
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -34,16 +34,35 @@ from monitor.errors import FeedError, PermanentFeedError, TransientFeedError
 from monitor.fetch import Fetcher, FetchResult
 from monitor.items import Item
 from monitor.match import Matcher
+from monitor.match.rules import NotifyRoute
 from monitor.notify import Channel, DeliveryOutcome
 from monitor.outbox import after_failure
 from monitor.parse import parse_feed
 from monitor.policy import decide
-from monitor.render import Alert, OtherSource, Templates, render, render_dead_letter, templates_for
+from monitor.render import (
+    Alert,
+    Digest,
+    OtherSource,
+    Templates,
+    render,
+    render_dead_letter,
+    render_digest,
+    templates_for,
+)
+from monitor.routing import (
+    DigestEntry,
+    Disposition,
+    admits,
+    digest_overdue,
+    digest_stories,
+    dispose,
+    route_for,
+)
+from monitor.routing import send_at as routing_send_at
 from monitor.settings import Config, FeedSettings
 from monitor.stories import canonical_url, item_key
 
 MAX_CHANNEL_WORKERS = 16  # channels delivered at the same time
-CLAIM_LEASE = timedelta(minutes=5)  # longer than any one send (Apprise gives up after 30 s)
 
 
 @dataclass
@@ -57,6 +76,9 @@ class Deps:
     log: structlog.stdlib.BoundLogger
     clusterer: StoryClusterer
     rng: random.Random = field(default_factory=random.Random)  # retry jitter; tests seed it
+    # (channel, after) -> the channel's first digest time at or after `after`, or None (no schedule);
+    # the daemon computes it with the scheduler's own cron trigger
+    next_digest: Callable[[str, datetime], datetime | None] | None = None
     synced_item_id: int = 0  # items up to this id are in the clusterer's window index
 
 
@@ -69,6 +91,13 @@ class PollSummary:
     items_seen: int = 0
     items_new: int = 0
     alerts_queued: int = 0
+
+
+@dataclass
+class ReleaseSummary:
+    released: int = 0  # held rows that went back to the queue as themselves
+    digests: int = 0  # digest rows made
+    folded: int = 0  # held rows folded into them
 
 
 @dataclass
@@ -92,11 +121,13 @@ class DeliverySummary:
 
 
 def run_cycle(deps: Deps, *, only_due: bool = True) -> bool:
-    """Poll, then deliver; each half guarded, so a crash while polling never holds back delivery of
-    alerts already decided. Returns False when a step crashed (logged with its traceback)."""
+    """Poll, release held alerts whose time has come, then deliver; each step guarded, so a crash while
+    polling never holds back delivery of alerts already decided. Returns False when a step crashed
+    (logged with its traceback)."""
     ok = True
     for name, step in (
         ("poll", lambda: poll_feeds(deps, only_due=only_due)),
+        ("release", lambda: release_held(deps)),
         ("deliver", lambda: deliver_pending(deps)),
     ):
         try:
@@ -289,7 +320,8 @@ def _join_story(deps: Deps, unit: ItemUnit, feed: str, item_id: int, new: NewIte
 
 
 def _decide_alerts(deps: Deps, unit: ItemUnit, story: StoryView, item_id: int, match: dict[str, Any]) -> int:
-    """Ask the policy about every watch this item matched or that already follows the story."""
+    """Ask the policy about every watch this item matched or that already follows the story, then routing
+    which of the watch's channels get the alert, and whether at once or held (same transaction)."""
     watches = {w.name: w for w in deps.config.rules.watches if w.enabled}
     hits = {hit["name"]: hit for hit in match.get("watches", []) if hit.get("name") in watches}
     states = unit.watch_states(story.id)
@@ -308,15 +340,25 @@ def _decide_alerts(deps: Deps, unit: ItemUnit, story: StoryView, item_id: int, m
         state = decision.state
         unit.save_state(name, story.id, state, alerted=decision.kind is not None)
         if decision.kind is not None:
+            holds = _route(deps, unit, watches[name].routes, state.level, state.topics)
             queued += unit.queue(
                 watch=name,
                 story_id=story.id,
                 item_id=item_id,
-                channels=watches[name].notify,
+                channels=list(holds),
                 seq=state.alerts - 1,
                 kind=decision.kind,
                 reasons=decision.reasons,
+                holds=holds,
             )
+            skipped = [r.channel for r in watches[name].routes if r.channel not in holds]
+            held = {
+                c: f"{d.reason}, until {d.release_at.isoformat() if d.release_at else 'the next digest'}"
+                for c, d in holds.items()
+                if d.hold
+            }
+            if skipped or held:
+                deps.log.info("alert.routed", watch=name, story=story.id, filtered=skipped, held=held)
         if decision.kind is not None or hit:
             deps.log.info(
                 "alert.decided",
@@ -328,6 +370,104 @@ def _decide_alerts(deps: Deps, unit: ItemUnit, story: StoryView, item_id: int, m
                 sources=story.sources,
             )
     return queued
+
+
+def _route(
+    deps: Deps, unit: ItemUnit, routes: Iterable[NotifyRoute], level: str | None, topics: Iterable[str]
+) -> dict[str, Disposition]:
+    """Each channel the alert passes the route filter of, and how it goes there (at once or held)."""
+    now = unit.now
+    out: dict[str, Disposition] = {}
+    for entry in routes:
+        channel = deps.config.channel_rules(entry.channel)
+        route = route_for(channel, min_severity=entry.min_severity, topics=entry.topics, mode=entry.mode)
+        if not admits(route, severity=level, topics=topics):
+            continue
+        recent = unit.recent_sends(channel.name, now - channel.rate.per) if channel.rate else []
+        out[entry.channel] = dispose(route, channel, severity=level, now=now, recent=recent)
+    return out
+
+
+# --- held alerts and digests ---------------------------------------------------------------------
+
+
+def release_held(deps: Deps) -> ReleaseSummary:
+    """Put held rows whose time has come back in the queue: those whose quiet hours or rate window
+    ended (one alone as itself, several as one digest), and a digest the scheduler missed while nothing
+    ran (daemon down, `run --once` from cron). Each fold is one transaction."""
+    summary = ReleaseSummary()
+    now = deps.clock.now()
+    for held in deps.store.held():
+        if held.first_release_at is not None and held.first_release_at <= now:
+            _fold(deps, held.channel, scheduled=False, summary=summary)
+        oldest = held.oldest_for_digest_at
+        next_digest = deps.next_digest
+        if oldest is not None and next_digest and digest_overdue(next_digest(held.channel, oldest), now):
+            _fold(deps, held.channel, scheduled=True, summary=summary)
+    return summary
+
+
+def fold_digest(deps: Deps, channel: str) -> ReleaseSummary:
+    """The channel's scheduled digest: every held row of the channel folded into one digest row, which
+    the deliverer then sends like any other (a digest with nothing in it is not sent)."""
+    summary = ReleaseSummary()
+    _fold(deps, channel, scheduled=True, summary=summary)
+    return summary
+
+
+def run_digest(deps: Deps, channel: str) -> bool:
+    """The scheduler's digest job: fold, then deliver at once rather than at the next tick. Guarded like
+    `run_cycle`: False when a step crashed (logged)."""
+    try:
+        fold_digest(deps, channel)
+        deliver_pending(deps)
+    except Exception:
+        deps.log.exception("digest.failed", channel=channel)
+        return False
+    return True
+
+
+def _fold(deps: Deps, channel: str, *, scheduled: bool, summary: ReleaseSummary) -> None:
+    now = deps.clock.now()
+    due = routing_send_at(deps.config.channel_rules(channel), now)
+    fold = deps.store.fold(channel, now=now, send_at=due, scheduled=scheduled)
+    if fold.released_id is not None:
+        summary.released += 1
+        deps.log.info("alert.released", channel=channel, delivery=fold.released_id, due_at=due.isoformat())
+    elif fold.digest_id is not None:
+        summary.digests += 1
+        summary.folded += fold.rows
+        deps.log.info(
+            "digest.folded",
+            channel=channel,
+            delivery=fold.digest_id,
+            alerts=fold.rows,
+            scheduled=scheduled,
+            due_at=due.isoformat(),
+        )
+
+
+def digest_of(deps: Deps, row: PendingDelivery) -> Digest:
+    """The digest a digest row stands for: one alert per (watch, story) folded into it, as of its latest
+    folded row, with the highest severity among them (the renderer groups and orders them)."""
+    members = {m.id: m for m in deps.store.digest_members(row.id)}
+    entries = [
+        DigestEntry(m.id, m.watch, m.story_id, m.seq, _hit(m).get("severity")) for m in members.values()
+    ]
+    watches = {w.name: w for w in deps.config.rules.watches}
+    alerts = []
+    for story in digest_stories(entries):
+        member = members[story.entry.id]
+        watch = watches.get(member.watch)
+        alert = build_alert(member, watch.label if watch else None, deps.store.story_sources(member.story_id))
+        reasons = [r for i in story.ids for r in members[i].reasons]
+        reasons = list(dict.fromkeys(reasons))
+        alerts.append(replace(alert, severity=story.severity, update=not story.first, reasons=reasons))
+    return Digest(row.channel, alerts, row.period_start_at, row.period_end_at)
+
+
+def _hit(row: PendingDelivery) -> dict[str, Any]:
+    return next((w for w in row.match.get("watches", []) if w.get("name") == row.watch), {})
 
 
 def _record_failure(deps: Deps, feed: FeedSettings, error: FeedError, summary: PollSummary) -> None:
@@ -405,12 +545,17 @@ def _deliver_channel(deps: Deps, name: str, rows: list[PendingDelivery]) -> Deli
             summary.dead += 1
             log.warning("delivery.dead_lettered", reason=reason, attempts=row.attempts, why="no channel")
             continue
-        if not deps.store.claim(row.id, deps.clock.now(), CLAIM_LEASE):
+        if not deps.store.claim(row.id, deps.clock.now(), deps.config.settings.delivery.claim_lease):
             summary.deferred += len(rows) - index  # another instance is sending this channel's rows
             break
-        watch = watches.get(row.watch)
-        alert = build_alert(row, watch.label if watch else None, deps.store.story_sources(row.story_id))
-        message = render(alert, templates=channel_templates(deps, name), limit=channel.limits)
+        if row.kind == "digest":
+            digest = digest_of(deps, row)
+            message = render_digest(digest, templates=channel_templates(deps, name), limit=channel.limits)
+            message = replace(message, message_id=row.message_id)
+        else:
+            watch = watches.get(row.watch)
+            alert = build_alert(row, watch.label if watch else None, deps.store.story_sources(row.story_id))
+            message = render(alert, templates=channel_templates(deps, name), limit=channel.limits)
         if message.problem:
             log.warning("template.failed", problem=message.problem)
         outcome = channel.send(message)

@@ -12,9 +12,10 @@ import glob
 import os
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import (
@@ -31,10 +32,19 @@ from pydantic import (
 from monitor.cluster import ClusterParams
 from monitor.errors import ConfigError
 from monitor.match import check_rules
-from monitor.match.rules import EntitySpec, RuleFile, RulePack, TopicSpec, WatchSpec
+from monitor.match.rules import ROUTE_TAGS, EntitySpec, RuleFile, RulePack, Severity, TopicSpec, WatchSpec
 from monitor.notify import check_channel_url
 from monitor.outbox import RetryPolicy
 from monitor.render import check_templates
+from monitor.routing import (
+    ChannelRules,
+    CronFields,
+    QuietHours,
+    RateLimit,
+    parse_clock_time,
+    parse_cron,
+    parse_zone,
+)
 
 DEFAULT_CONFIG = Path("config/monitor.yaml")
 CONFIG_ENV = "NEWS_MONITOR_CONFIG"
@@ -112,6 +122,40 @@ class FeedSettings(_Strict):
         return url
 
 
+ClockTime = Annotated[time, BeforeValidator(parse_clock_time)]
+TimeZone = Annotated[ZoneInfo, BeforeValidator(parse_zone)]
+Cron = Annotated[CronFields, BeforeValidator(parse_cron)]
+
+
+class QuietHoursSettings(_Strict):
+    """Local hours in which only critical alerts go out at once; the rest wait until they end."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    start: ClockTime
+    end: ClockTime
+    timezone: TimeZone | None = None  # default: the channel's timezone
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietHoursSettings:
+        if self.start == self.end:
+            raise ValueError("start and end are the same time; quiet hours need a span, e.g. 22:00 to 07:00")
+        return self
+
+
+class RateLimitSettings(_Strict):
+    """At most `max` messages per `per`; alerts beyond it are folded into a digest, never dropped."""
+
+    max: int = Field(ge=1, le=100_000)
+    per: Duration
+
+    @field_validator("per")
+    @classmethod
+    def _positive(cls, per: timedelta) -> timedelta:
+        if per <= timedelta(0):
+            raise ValueError("per must be a positive duration, e.g. 1h")
+        return per
+
+
 class ChannelTemplates(_Strict):
     """Template files that replace the built-in ones for one channel, any subset (paths relative to the
     config file's folder); the keys are `monitor.render.PARTS` and the fields are in README, Templates."""
@@ -134,7 +178,17 @@ class ChannelTemplates(_Strict):
 
 
 class ChannelSettings(_Strict):
+    """A named Apprise URL with its routing defaults (see `monitor.routing`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
     url: SecretStr
+    min_severity: Severity = "low"  # alerts below this severity are not sent here
+    topics: list[str] | None = None  # only alerts about one of these topics (default: any)
+    mode: Literal["immediate", "digest"] = "immediate"
+    digest: Cron | None = None  # crontab schedule of this channel's digest, e.g. "0 8 * * *"
+    timezone: TimeZone = Field(default_factory=lambda: ZoneInfo("UTC"))  # for digest (and quiet hours)
+    quiet_hours: QuietHoursSettings | None = None
+    rate_limit: RateLimitSettings | None = None
     templates: ChannelTemplates | None = None  # override templates (see README, Templates)
 
 
@@ -170,6 +224,9 @@ class DeliverySettings(_Strict):
     retry_base: Duration = timedelta(seconds=30)  # wait ceiling after the first failure (doubles each time)
     retry_cap: Duration = timedelta(hours=1)  # the wait never grows beyond this
     operator_channel: str | None = None  # told once about every dead-lettered delivery
+    # A send cut short by a crash is tried again after this; with several instances on one database it
+    # must exceed the longest send (Apprise gives up after 30 s), or two could send the same alert.
+    claim_lease: Duration = Field(default=timedelta(minutes=5), ge=timedelta(seconds=1))
 
     @model_validator(mode="after")
     def _cap_not_below_base(self) -> DeliverySettings:
@@ -228,6 +285,24 @@ class Config:
 
     def alert_policy(self, watch: str) -> AlertPolicySettings:
         return self.settings.alerts.watches.get(watch, self.settings.alerts.defaults)
+
+    def channel_rules(self, name: str) -> ChannelRules:
+        """The routing defaults and limits of one channel (plain defaults for an unknown name)."""
+        channel = self.settings.channels.get(name)
+        if channel is None:
+            return ChannelRules(name=name)
+        quiet = channel.quiet_hours
+        rate = channel.rate_limit
+        return ChannelRules(
+            name=name,
+            min_severity=channel.min_severity,
+            topics=frozenset(channel.topics) if channel.topics is not None else None,
+            mode=channel.mode,
+            digest=channel.digest,
+            timezone=channel.timezone,
+            quiet=QuietHours(quiet.start, quiet.end, quiet.timezone or channel.timezone) if quiet else None,
+            rate=RateLimit(rate.max, rate.per) if rate else None,
+        )
 
 
 # --- YAML with positions -----------------------------------------------------------------------
@@ -357,7 +432,7 @@ def _validate(model: type[BaseModel], data: Any, located: _Located, problems: li
         return model.model_validate(data if data is not None else {})
     except ValidationError as exc:
         for error in exc.errors():
-            loc = tuple(error["loc"])
+            loc = tuple(part for part in error["loc"] if part not in ROUTE_TAGS)
             if error["type"] == "extra_forbidden":
                 known = _known_fields(model, loc)
                 hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
@@ -412,6 +487,7 @@ def load_config(path: Path | str) -> Config:
     _check_rule_references(pack, channels, sources, problems)
     if settings is not None:
         _check_alert_watches(settings, pack, located, problems)
+        _check_routes(settings, pack, sources, located, problems)
     if problems or settings is None:
         raise ConfigError(problems)
     return Config(path=path, settings=settings, rules=pack, rule_files=tuple(rule_files))
@@ -480,6 +556,47 @@ def _check_channel_templates(
         )
 
 
+def _check_routes(
+    settings: Settings,
+    pack: RulePack,
+    sources: dict[tuple[str, str], _Source],
+    located: _Located,
+    problems: list[str],
+) -> None:
+    """Routing that names what does not exist, or digests without a schedule (see `monitor.routing`)."""
+    for name, channel in settings.channels.items():
+        if channel.mode == "digest" and channel.digest is None:
+            problems.append(
+                f"{located.where(('channels', name, 'mode'))}: channels.{name}.mode: digest needs a schedule; "
+                f'add channels.{name}.digest, e.g. digest: "0 8 * * *" (08:00 daily)'
+            )
+        for i, topic in enumerate(channel.topics or []):
+            if topic not in pack.topics:
+                problems.append(
+                    f"{located.where(('channels', name, 'topics', i))}: channels.{name}.topics: unknown topic "
+                    f"'{topic}'{did_you_mean(topic, pack.topics)}"
+                )
+    for watch in pack.watches:
+        source = sources[("watches", watch.name)]
+        for i, route in enumerate(watch.routes):
+            channel = settings.channels.get(route.channel)
+            at = (*source.path, "notify", i)
+            for j, topic in enumerate(route.topics or []):
+                allowed = watch.topics or list(pack.topics)
+                if topic not in allowed:
+                    problems.append(
+                        f"{source.located.where((*at, 'topics', j))}: watch '{watch.name}': notify "
+                        f"{route.channel}: topic '{topic}' is not one of the watch's topics "
+                        f"({', '.join(allowed) or 'none'}){did_you_mean(topic, allowed)}"
+                    )
+            if route.mode == "digest" and channel is not None and channel.digest is None:
+                problems.append(
+                    f"{source.located.where((*at, 'mode'))}: watch '{watch.name}': notify {route.channel}: "
+                    f"mode digest needs a schedule; add channels.{route.channel}.digest to the main config, "
+                    'e.g. digest: "0 8 * * *"'
+                )
+
+
 @dataclass(frozen=True)
 class _Source:
     located: _Located
@@ -545,12 +662,19 @@ def _check_rule_references(
                     f"{source.located.where((*source.path, 'topics', i))}: watch '{watch.name}': unknown topic "
                     f"'{topic}'{did_you_mean(topic, pack.topics)}"
                 )
-        for i, channel in enumerate(watch.notify):
+        for i, route in enumerate(watch.routes):
+            channel = route.channel
+            at = (*source.path, "notify", i, *(() if isinstance(watch.notify[i], str) else ("channel",)))
             if channel not in channels:
                 known = ", ".join(channels) or "none defined"
                 problems.append(
-                    f"{source.located.where((*source.path, 'notify', i))}: watch '{watch.name}': unknown channel "
+                    f"{source.located.where(at)}: watch '{watch.name}': unknown channel "
                     f"'{channel}'{did_you_mean(channel, channels)} (channels in the main config: {known})"
+                )
+            elif channel in [r.channel for r in watch.routes[:i]]:
+                problems.append(
+                    f"{source.located.where(at)}: watch '{watch.name}': channel '{channel}' is listed twice in "
+                    "notify; list each channel once (a mapping entry can narrow what it gets)"
                 )
     watch_index = {f"watches.{i}": w.name for i, w in enumerate(pack.watches)}
     for key, error in check_rules(pack):
