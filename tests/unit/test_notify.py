@@ -21,7 +21,7 @@ from monitor.notify import (
     scrub,
     secret_parts,
 )
-from monitor.render import Alert, render
+from monitor.render import Alert, Limits, render
 from tests.helpers.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -284,3 +284,38 @@ def test_importing_notify_twice_keeps_one_console_scheme_and_one_log_handler() -
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("S-1") == 1 and result.stdout.count("body-1") == 1
     assert "already defined" not in result.stderr
+
+
+# --- limits and the email text part ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("rocket://abc123/def456@127.0.0.1:9", Limits(body=1000, title=None, title_in_body=True)),
+        ("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", Limits(body=2000, title=250)),
+        # Telegram gets Markdown that Apprise converts to HTML: 4096 lowered by the conversion margin
+        ("tgram://123456789:abcdefg_hijklmnop/12345", Limits(body=3072, title=None, title_in_body=True)),
+        ("mailto://u:p@example.org?to=x@example.org", Limits(body=32768, title=250)),
+    ],
+)
+def test_channel_limits_come_from_the_apprise_plugin(url: str, expected: Limits) -> None:
+    """A channel's size limits are its Apprise plugin's body_maxlen/title_maxlen (title 0: in the body)."""
+    assert Channel("c", url).limits == expected
+
+
+def test_the_email_text_part_hook_answers_only_for_the_html_being_sent() -> None:
+    """During a send, converting exactly the HTML being sent gives our text part; any other HTML, or any
+    conversion outside a send, is Apprise's own derivation."""
+    from apprise import NotifyFormat
+    from apprise.plugins.email import base as email_base
+
+    convert = email_base.convert_between
+    assert getattr(convert, "monitor_hook", False)
+    derived = convert(NotifyFormat.HTML, NotifyFormat.TEXT, "<p>Ours</p>")
+    assert "Ours" in derived and derived != "OUR TEXT PART"
+    with notify._text_part_as(("<p>Ours</p>", "OUR TEXT PART")):
+        assert convert(NotifyFormat.HTML, NotifyFormat.TEXT, "<p>Ours</p>\n") == "OUR TEXT PART"
+        assert convert(NotifyFormat.HTML, NotifyFormat.TEXT, "<p>Other</p>") != "OUR TEXT PART"
+        assert convert(NotifyFormat.MARKDOWN, NotifyFormat.HTML, "<p>Ours</p>") != "OUR TEXT PART"
+    assert convert(NotifyFormat.HTML, NotifyFormat.TEXT, "<p>Ours</p>") == derived
