@@ -110,12 +110,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     test_channel.add_argument("name", metavar="NAME", help="a channel name from the config's channels:")
     outbox = add(
-        "outbox", "List outbox deliveries (pending, dead-lettered, sent) or put a dead one back in the queue."
+        "outbox",
+        "List outbox deliveries (pending, held for a digest/quiet hours/rate limit, dead-lettered, sent, "
+        "folded into a digest) or put a dead one back in the queue.",
     )
     outbox.add_argument(
         "--status",
-        choices=["pending", "dead", "sent", "all"],
-        help="only deliveries with this status (default: pending and dead)",
+        choices=["pending", "held", "dead", "sent", "folded", "all"],
+        help="only deliveries with this status (default: pending, held and dead)",
     )
     outbox.add_argument(
         "--limit", type=int, default=50, help="at most this many rows, newest first (default 50)"
@@ -410,7 +412,7 @@ def _outbox(config: Config, *, status: str | None, limit: int, retry: int | None
         store = Store(engine)
         if retry is not None:
             return _retry_delivery(store, retry, datetime.now(UTC))
-        statuses = {None: ["pending", "dead"], "all": None}.get(status, [status])
+        statuses = {None: ["pending", "held", "dead"], "all": None}.get(status, [status])
         rows = store.outbox(statuses, limit=limit)
     finally:
         engine.dispose()
@@ -423,18 +425,31 @@ def _retry_delivery(store: Any, delivery_id: int, now: Any) -> int:
     if previous is None:
         print(f"news-monitor outbox: no delivery with id {delivery_id}", file=sys.stderr)
         return 1
-    if previous == "sent":
-        print(
-            f"news-monitor outbox: delivery {delivery_id} was already sent; not sending it twice",
-            file=sys.stderr,
-        )
+    if previous in ("sent", "folded"):
+        how = "already sent" if previous == "sent" else "folded into a digest (retry the digest)"
+        print(f"news-monitor outbox: delivery {delivery_id} was {how}; not sending it twice", file=sys.stderr)
         return 1
     print(f"delivery {delivery_id}: was {previous}, now pending (due now, attempts reset)")
     return 0
 
 
+_HELD_FOR = {"digest": "digest mode", "rate": "rate limit", "quiet": "quiet hours"}
+
+
+def _outbox_note(r: Any) -> str:
+    """Why a row waits or where it went; else its last error (stored scrubbed: no URL, no secret)."""
+    if r.status == "held":
+        return f"held: {_HELD_FOR.get(r.held_for, r.held_for or 'routing')}"
+    if r.status == "folded":
+        return f"in digest {r.digest_id}"
+    error = " ".join((r.last_error or "").split())[:160]
+    if r.kind == "digest":
+        return f"{r.title}; {error}" if error else r.title
+    return error or "-"
+
+
 def _print_outbox(rows: list[Any]) -> None:
-    """A fixed-width table; the last error is stored scrubbed (no URL, no secret) and shown shortened."""
+    """A fixed-width table. A held row's next attempt is its release time, or the channel's next digest."""
     header = (
         "ID",
         "CREATED (UTC)",
@@ -444,19 +459,21 @@ def _print_outbox(rows: list[Any]) -> None:
         "STATUS",
         "TRIES",
         "NEXT ATTEMPT",
-        "LAST ERROR",
+        "NOTE",
     )
     table = [header] + [
         (
             str(r.id),
             f"{r.created_at:%Y-%m-%d %H:%M}" if r.created_at else "-",
             r.channel,
-            r.watch,
+            r.watch or "(digest)",
             r.kind,
             r.status,
             str(r.attempts),
-            f"{r.next_attempt_at:%Y-%m-%d %H:%M:%S}" if r.next_attempt_at else "-",
-            " ".join((r.last_error or "-").split())[:160],
+            f"{r.next_attempt_at:%Y-%m-%d %H:%M:%S}"
+            if r.next_attempt_at
+            else ("next digest" if r.status == "held" else "-"),
+            _outbox_note(r),
         )
         for r in rows
     ]
