@@ -393,16 +393,20 @@ def _route(
 
 def release_held(deps: Deps) -> ReleaseSummary:
     """Put held rows whose time has come back in the queue: those whose quiet hours or rate window
-    ended (one alone as itself, several as one digest), and a digest the scheduler missed while nothing
-    ran (daemon down, `run --once` from cron). Each fold is one transaction."""
+    ended (one alone as itself, several as one digest), a digest the scheduler missed while nothing ran
+    (daemon down, `run --once` from cron), and rows waiting for a digest schedule the config no longer
+    has (so they are not held forever). Each fold is one transaction."""
     summary = ReleaseSummary()
     now = deps.clock.now()
     for held in deps.store.held():
         if held.first_release_at is not None and held.first_release_at <= now:
             _fold(deps, held.channel, scheduled=False, summary=summary)
         oldest = held.oldest_for_digest_at
+        if oldest is None:
+            continue
+        unscheduled = deps.config.channel_rules(held.channel).digest is None
         next_digest = deps.next_digest
-        if oldest is not None and next_digest and digest_overdue(next_digest(held.channel, oldest), now):
+        if unscheduled or (next_digest and digest_overdue(next_digest(held.channel, oldest), now)):
             _fold(deps, held.channel, scheduled=True, summary=summary)
     return summary
 

@@ -212,6 +212,25 @@ def test_a_digest_missed_while_nothing_ran_goes_out_at_the_next_cycle(world: Wor
 
 
 @pytest.mark.integration
+def test_alerts_held_for_a_digest_schedule_that_was_removed_go_out_at_the_next_cycle(world: World) -> None:
+    """When the config no longer gives the channel a digest schedule (edited, then SIGHUP or restart),
+    the alerts it held for it go out at the next cycle instead of waiting forever."""
+    with webhook_receiver() as brief:
+        digest = f"  brief: {{url: '{brief.json_url()}', mode: digest, digest: '0 8 * * *'}}\n"
+        config = world.configure(digest, "[brief]")
+        with world.deps(config) as deps:
+            world.publish(report(1, "Zetaland", "shelling"))
+            world.publish(report(2, "Etaland", "shelling"))
+            assert pipeline.run_cycle(deps, only_due=False)
+            assert brief.requests == []
+        config = world.configure(f"  brief: {{url: '{brief.json_url()}'}}\n", "[brief]")
+        with world.deps(config) as deps:
+            assert pipeline.run_cycle(deps, only_due=False)
+            [post] = brief.requests.wait_for(1)
+            assert len(headlines_in(post.json()["message"])) == 2
+
+
+@pytest.mark.integration
 def test_a_kill_between_folding_and_sending_loses_nothing_and_sends_the_digest_at_most_twice(
     world: World,
 ) -> None:
