@@ -435,6 +435,29 @@ def test_the_daemon_registers_each_digest_cron_job_with_its_next_fire_time_in_th
 
 
 @pytest.mark.integration
+def test_the_daemon_digest_job_folds_and_sends_when_it_fires(world: World) -> None:
+    """The registered cron job itself, fired by the running scheduler, folds the held alerts and
+    delivers the digest (the job is made due now instead of waiting for 08:00)."""
+    with webhook_receiver() as brief:
+        config = world.configure(
+            f"  brief: {{url: '{brief.json_url()}', mode: digest, digest: '0 8 * * *'}}\n", "[brief]"
+        )
+        with world.deps(config) as deps:
+            world.publish(report(1, "Zetaland", "shelling"))
+            world.publish(report(2, "Etaland", "truce talks"))
+            assert pipeline.run_cycle(deps, only_due=False)
+            scheduler = daemon._start_scheduler(deps, paused=True)
+            try:
+                scheduler.get_job("digest:brief").modify(next_run_time=datetime.now(UTC))
+                scheduler.resume()
+                [post] = brief.requests.wait_for(1)
+            finally:
+                scheduler.shutdown(wait=True)
+            assert len(headlines_in(post.json()["message"])) == 2
+            assert [s[:2] for s in world.statuses("brief")][-1] == ("digest", "sent")
+
+
+@pytest.mark.integration
 def test_outbox_lists_held_folded_and_digest_rows(world: World, capsys: pytest.CaptureFixture[str]) -> None:
     """`news-monitor outbox` shows held rows with why and until when, and folded rows with their digest."""
     with webhook_receiver() as hook:
