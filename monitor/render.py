@@ -25,8 +25,9 @@ Limits
     `Limits` (from the channel's Apprise plugin) bound the subject and each body. A message that does not
     fit is rendered again with the least important parts dropped first — other sources, then the
     summary, then evidence and entities, then a shorter headline — and the template is told what was
-    dropped (``*_omitted`` fields). Only if the bare message is still too long is it cut, and never inside
-    a link: the link is kept whole or left out whole.
+    dropped (``*_omitted`` fields). If even the barest rendering is too long, an alert becomes its
+    headline (shortened) and its link; the link is never cut: kept whole, or left out whole when it
+    cannot fit at all. A subject that the service puts into the body takes at most a third of it.
 """
 
 from __future__ import annotations
@@ -612,10 +613,14 @@ def _hard_cut(body: str, limit: int, protected: Sequence[str]) -> str:
 def _subject(
     templates: Templates, part: str, context: dict[str, Any], limit: Limits
 ) -> tuple[str, str | None]:
+    """The one-line subject, within the title limit; a subject that goes into the body takes at most a
+    third of the body limit, so the headline link still has room."""
     raw, problem = templates.run(part, context)
     subject = " ".join(raw.split())
     if limit.title and not limit.title_in_body and len(subject) > limit.title:
         subject = _shorten(subject, limit.title)
+    if limit.title_in_body and limit.body and len(subject) > limit.body // 3:
+        subject = _shorten(subject, limit.body // 3)
     return subject, problem
 
 
@@ -629,9 +634,14 @@ def _budget(limit: Limits, subject: str, form: str) -> int | None:
 
 
 def _fit(
-    render_form: Callable[[int], str], steps: int, budget: int | None, protected: Callable[[int], list[str]]
+    render_form: Callable[[int], str],
+    steps: int,
+    budget: int | None,
+    protected: list[str],
+    last_resort: Callable[[int], str] | None = None,
 ) -> str:
-    """The fullest rendering (step 0 is everything) that fits the budget; else the last step, cut."""
+    """The fullest rendering (step 0 is everything) that fits the budget; else `last_resort` for the
+    budget, else the last step cut (never inside a protected string)."""
     body = render_form(0)
     if budget is None or len(body) <= budget:
         return body
@@ -639,7 +649,26 @@ def _fit(
         body = render_form(step)
         if len(body) <= budget:
             return body
-    return _hard_cut(body.rstrip("\n"), max(budget, 0), protected(steps - 1))
+    if last_resort is not None:
+        return last_resort(max(budget, 0))
+    return _hard_cut(body.rstrip("\n"), max(budget, 0), protected)
+
+
+def _headline_and_link(headline: str, link: Link | None, form: str, budget: int) -> str:
+    """The smallest alert: its headline (shortened) and its link (whole, if it fits at all)."""
+    shown = md_escape(headline) if form == "markdown" else neutralise(headline)
+    if link is None:
+        return _hard_cut(shown, budget, [])
+    written = f"<{link.shown()}>" if form == "markdown" else link.shown()
+    room = budget - len(written) - 1
+    if room < 0:
+        return _hard_cut(shown, budget, [])
+    if room < 2:
+        return written
+    cut = _hard_cut(shown, room, [])
+    if form == "markdown" and cut.endswith("\\…"):  # a cut escape must not leave its backslash
+        cut = cut[:-2] + "…"
+    return f"{cut}\n{written}"
 
 
 def _protected_links(link: Link | None, form: str) -> list[str]:
@@ -676,7 +705,14 @@ def render(alert: Alert, *, templates: Templates | None = None, limit: Limits | 
         if form == "html":
             bodies[form] = _fit_html(one, len(_CUTS), budget)
         else:
-            bodies[form] = _fit(one, len(_CUTS), budget, lambda _s, f=form: _protected_links(link, f))
+            headline = plain(alert.headline) or "(no headline)"
+            bodies[form] = _fit(
+                one,
+                len(_CUTS),
+                budget,
+                _protected_links(link, form),
+                lambda room, f=form, h=headline: _headline_and_link(h, link, f, room),
+            )
     return Message(
         subject=subject,
         text=bodies["text"],
@@ -819,7 +855,7 @@ def render_digest(
         else:
             links = [_link(a.link) for a in digest.alerts]
             protected = [p for link in links for p in _protected_links(link, form)]
-            bodies[form] = _fit(one, len(keeps), budget, lambda _s, p=protected: p)
+            bodies[form] = _fit(one, len(keeps), budget, protected)
     return Message(
         subject=subject,
         text=bodies["text"],

@@ -413,11 +413,14 @@ def test_then_the_summary_then_the_evidence_are_dropped() -> None:
 
 @pytest.mark.parametrize("limit", range(40, 700, 7))
 def test_no_cut_ever_falls_inside_the_link(limit: int) -> None:
-    """At every limit the bodies fit, and the link is either whole or entirely absent — never cut."""
+    """At every limit the bodies fit and the link is never cut: whole, or (only when it cannot fit with a
+    line break and a word of headline) absent."""
     message = render(LONG, limit=Limits(body=limit))
     for body, link in ((message.text, LONG.link), (message.markdown, f"<{LONG.link}>")):
         assert len(body) <= limit
         assert link in body or "https://tass" not in body, body
+        if limit >= len(link) + 3:
+            assert link in body, body
 
 
 def test_a_service_without_a_title_gets_room_for_the_subject_in_its_body() -> None:
@@ -426,6 +429,16 @@ def test_a_service_without_a_title_gets_room_for_the_subject_in_its_body() -> No
     message = render(LONG, limit=limit)
     assert len(message.subject) + 2 + len(message.text) <= 900
     assert len(message.subject) + 3 + len(message.markdown) <= 900  # "# subject\n" for Markdown
+
+
+def test_an_sms_sized_service_gets_a_short_subject_and_the_link_whole() -> None:
+    """With 160 characters for subject and body together, the subject takes a third and the headline link
+    still arrives whole."""
+    alert = replace(ALERT, link="https://tass.com/w/1205")
+    message = render(alert, limit=Limits(body=160, title_in_body=True))
+    assert len(message.subject) <= 53 and message.subject.endswith("…")
+    assert len(message.subject) + 2 + len(message.text) <= 160
+    assert "https://tass.com/w/1205" in message.text
 
 
 def test_a_short_title_limit_shortens_the_subject() -> None:
