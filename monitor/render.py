@@ -60,6 +60,7 @@ __all__ = [
     "Link",
     "Message",
     "OtherSource",
+    "TemplateProblem",
     "Templates",
     "check_templates",
     "md_escape",
