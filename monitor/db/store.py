@@ -773,7 +773,7 @@ def _pending(d: Delivery, i: ItemRow | None, f: FeedState | None) -> PendingDeli
         attempts=d.attempts,
         feed=i.feed if i else "",
         feed_title=f.title if f else None,
-        title=i.title if i else "",
+        title=i.title if i else "digest",
         summary=i.summary if i else "",
         link=i.link if i else None,
         published_at=as_utc(i.published_at) if i else None,
