@@ -327,6 +327,32 @@ def test_quiet_hours_hold_non_critical_email_until_they_end_in_the_channel_time_
 
 
 @pytest.mark.integration
+def test_a_digest_due_in_quiet_hours_goes_out_when_they_end(world: World) -> None:
+    """A 06:00 Berlin digest on a channel quiet until 07:00 is folded at 06:00 but sent at 07:00."""
+    with webhook_receiver() as brief:
+        config = world.configure(
+            f"  brief: {{url: '{brief.json_url()}', mode: digest, digest: '0 6 * * *', timezone: Europe/Berlin, "
+            "quiet_hours: {start: '22:00', end: '07:00'}}\n",
+            "[brief]",
+        )
+        world.at(datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
+        with world.deps(config) as deps:
+            world.publish(report(1, "Zetaland", "shelling"))
+            assert pipeline.run_cycle(deps, only_due=False)
+            world.at(datetime(2026, 1, 16, 5, 0, tzinfo=UTC))  # 06:00 in Berlin
+            assert pipeline.run_digest(deps, "brief")
+            assert pipeline.run_cycle(deps, only_due=False)
+            assert brief.requests == [] and world.statuses("brief")[-1] == ("digest", "pending", None)
+            world.at(datetime(2026, 1, 16, 5, 59, 59, tzinfo=UTC))
+            assert pipeline.run_cycle(deps, only_due=False)
+            assert brief.requests == []
+            world.at(datetime(2026, 1, 16, 6, 0, tzinfo=UTC))  # 07:00 in Berlin
+            assert pipeline.run_cycle(deps, only_due=False)
+            [post] = brief.requests.wait_for(1)
+            assert headlines_in(post.json()["message"]) == [report(1, "Zetaland", "shelling")]
+
+
+@pytest.mark.integration
 @pytest.mark.parametrize("schedule", [None, "0 * * * *"], ids=["no-digest", "hourly-digest"])
 def test_alerts_beyond_the_rate_limit_arrive_in_a_digest_and_none_is_dropped(
     world: World, schedule: str | None
