@@ -176,7 +176,7 @@ def _aim(rng: random.Random) -> Aim:
             Aim("deciding", "story.created", rng.uniform(0.0, 0.03)),
             Aim("sending", "delivery.sent", rng.uniform(0.0, 0.1), {"channel": "email"}),
             Aim("sending", "delivery.sent", rng.uniform(0.0, 0.01), {"channel": "hook"}),
-            Aim("anywhere", "daemon.started", rng.uniform(0.0, 0.8)),
+            Aim("anywhere", "daemon.started", rng.uniform(0.0, 0.6)),
         ],
         weights=[0.12, 0.16, 0.2, 0.22, 0.12, 0.18],
     )[0]
@@ -237,8 +237,7 @@ def test_sigkill_at_random_moments_loses_no_alert_and_repeats_at_most_one_per_ki
     phases: Counter[str] = Counter()
     anchor_not_seen = 0
     for cycle in range(CYCLES):
-        for _ in range(rng.choice((1, 1, 1, 2))):
-            rig.feeds.publish()
+        rig.feeds.publish()
         aim = _aim(rng)
         daemon = rig.start(runs.note(cycle))
         if aim.event is None:
@@ -246,7 +245,7 @@ def test_sigkill_at_random_moments_loses_no_alert_and_repeats_at_most_one_per_ki
         else:
             started = daemon.wait_event("daemon.started", timeout=30)
             assert started is not None, f"cycle {cycle}: the daemon did not start:\n{daemon.stderr()[-3000:]}"
-            if rng.random() < 0.3:
+            if rng.random() < 0.25:
                 rig.feeds.publish()  # news arriving while it runs
             if daemon.wait_event(aim.event, timeout=10, **aim.fields) is None:
                 anchor_not_seen += 1
