@@ -11,6 +11,7 @@ The item texts are written for this test.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import re
@@ -50,7 +51,11 @@ watches:
 """
 
 # Fictional places and events: every (event, place) pair is a different story.
-PLACES = [a + b for a in ("Ash", "Bel", "Cor", "Dal", "Esk", "Fen", "Gar", "Hol") for b in ("ford", "mere", "wick", "holm", "stead", "burn", "croft", "gate", "by", "ton")]  # fmt: skip
+PLACES = [
+    head + tail
+    for head in ("Ash", "Bel", "Cor", "Dal", "Esk", "Fen", "Gar", "Hol")
+    for tail in ("ford", "mere", "wick", "holm", "stead", "burn", "croft", "gate", "by", "ton")
+]
 EVENTS = [
     ("Artillery shelling hits {place} as fighting spreads in Zetaland",
      "Shells landed on the market square of {place} before dawn, residents said."),
@@ -144,9 +149,12 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
         (tmp_path / "monitor.yaml").write_text(
             "database: sqlite:///monitor.db\n"
             "poll: {interval: 0.2s, tick: 0.2s, timeout: 5s, allow_private_networks: true}\n"
-            "feeds:\n" + "".join(f"  - {{name: {f}, url: '{server.url(f'/{f}.rss')}'}}\n" for f in FEEDS) + ""
-            "stories: {similarity: 1.0, copy_similarity: 1.0}\n"  # every item its own story
-            f"channels:\n  email: {{url: '{smtp.mailto_url()}'}}\n  hook: {{url: '{hook.json_url('/alerts')}'}}\n"
+            "feeds:\n"
+            + "".join(f"  - {{name: {f}, url: '{server.url(f'/{f}.rss')}'}}\n" for f in FEEDS)
+            + "stories: {similarity: 1.0, copy_similarity: 1.0}\n"  # every item its own story
+            "channels:\n"
+            f"  email: {{url: '{smtp.mailto_url()}'}}\n"
+            f"  hook: {{url: '{hook.json_url('/alerts')}'}}\n"
             # A send cut short by the kill is retried once its claim lapses: 1s here instead of 5 minutes.
             "delivery: {claim_lease: 1s}\n"
             "rules: [rules/*.yaml]\n",
@@ -199,6 +207,8 @@ class Runs:
 
     def note(self, run: int) -> Callable[[dict[str, object]], None]:
         def on_event(event: dict[str, object]) -> None:
+            with (self.rig.tmp / "events.jsonl").open("a", encoding="utf-8") as log:  # for a post-mortem
+                log.write(json.dumps({"run": run, **event}) + "\n")
             if event["event"] == "daemon.started":
                 sizes = {"email": len(self.rig.smtp.messages), "hook": len(self.rig.hook.requests)}
                 self.starts.append((run, sizes))
@@ -226,9 +236,9 @@ class Runs:
 def test_sigkill_at_random_moments_loses_no_alert_and_repeats_at_most_one_per_kill(
     rig: Rig, record_property: Callable[[str, object], None]
 ) -> None:
-    """Across 50 SIGKILLs landing in start-up, polling, deciding and sending, every alert the feeds called
-    for reaches both channels, each kill repeats at most the one message in flight per channel (so no more
-    repeats than kills), and no outbox row is left pending."""
+    """Across 50 SIGKILLs landing in migration, start-up, polling, deciding and sending, every alert the
+    feeds called for reaches both channels, each kill repeats at most the one message in flight per channel
+    (so no more repeats than kills), and no outbox row is left pending."""
     began = time.monotonic()
     rng = random.Random(SEED)
     runs = Runs(rig)
@@ -238,9 +248,12 @@ def test_sigkill_at_random_moments_loses_no_alert_and_repeats_at_most_one_per_ki
     anchor_not_seen = 0
     for cycle in range(CYCLES):
         rig.feeds.publish()
-        aim = _aim(rng)
+        aim = Aim("migration", None, rng.uniform(0.0, 0.1)) if cycle == 0 else _aim(rng)
         daemon = rig.start(runs.note(cycle))
-        if aim.event is None:
+        if aim.label == "migration":  # the first run creates the database: kill it while it migrates
+            wait_until(rig.db.exists, timeout=30, what="the database file", every=0.002)
+            time.sleep(aim.delay)
+        elif aim.event is None:
             time.sleep(max(0.0, daemon.spawned_at + aim.delay - time.monotonic()))  # the random run time
         else:
             started = daemon.wait_event("daemon.started", timeout=30)
@@ -319,7 +332,7 @@ def test_sigkill_at_random_moments_loses_no_alert_and_repeats_at_most_one_per_ki
     for key, value in counts.items():
         record_property(key, value)
 
-    assert not_drained is None, f"{not_drained}; lost: {lost}"
+    assert not_drained is None, f"{not_drained}; lost: {lost}; daemon log: {rig.tmp / 'events.jsonl'}"
     assert kills >= 50
     assert len(runs.starts) >= 40, "too few runs got far enough to start: the kills did not test much"
     assert lost == {"email": [], "hook": []}
