@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import nh3
@@ -782,20 +783,20 @@ def _digest_context(digest: Digest, form: str, keep: int | None) -> dict[str, An
         for alert in alerts[: max(remaining, 0)]:
             topics = _clean_list(alert.topics)
             stories.append(
-                {
-                    "severity": plain(alert.severity) or "unknown",
-                    "topics": topics,
-                    "tag": subject_tag(topics),
-                    "topic_tags": " + ".join(t.upper() for t in topics) or "ALERT",
-                    "headline": plain(alert.headline) or "(no headline)",
-                    "outlet": plain(alert.outlet) or "unknown outlet",
-                    "link": _link(alert.link),
-                    "link_text": clean_line(alert.link),
-                    "published": _published(alert.published_at),
-                    "published_at": _aware(alert.published_at),
-                    "source_count": 1 + len(alert.sources),
-                    "update": alert.update,
-                }
+                SimpleNamespace(  # not a dict: `s.update` in a template must be the field, not dict.update
+                    severity=plain(alert.severity) or "unknown",
+                    topics=topics,
+                    tag=subject_tag(topics),
+                    topic_tags=" + ".join(t.upper() for t in topics) or "ALERT",
+                    headline=plain(alert.headline) or "(no headline)",
+                    outlet=plain(alert.outlet) or "unknown outlet",
+                    link=_link(alert.link),
+                    link_text=clean_line(alert.link),
+                    published=_published(alert.published_at),
+                    published_at=_aware(alert.published_at),
+                    source_count=1 + len(alert.sources),
+                    update=alert.update,
+                )
             )
         remaining -= len(stories)
         if stories:
@@ -803,7 +804,7 @@ def _digest_context(digest: Digest, form: str, keep: int | None) -> dict[str, An
                 {
                     "watch": plain(watch),
                     "place": plain(place) or plain(watch),
-                    "severity": stories[0]["severity"],
+                    "severity": stories[0].severity,
                     "stories": stories,
                     "total": len(alerts),
                 }

@@ -246,6 +246,21 @@ def test_digest_story_shows_severity_topics_headline_outlet_link_and_source_coun
     assert '<a href="https://news.example/karabakh-shelling">Karabakh shelling</a>' in message.html
 
 
+def test_digest_marks_only_updates_as_updates() -> None:
+    """Only a story whose alert is an update is marked "update" in each digest form (a story entry is not
+    a dict, whose built-in `update` method would make every story look like one)."""
+    alerts = [
+        story("karabakh", "high", "First report", 1),
+        replace(story("sudan", "low", "Later news", 2), update=True),
+    ]
+    message = render_digest(replace(DIGEST, alerts=alerts))
+    for body in (message.text, message.markdown, message.html):
+        first = next(line for line in body.splitlines() if "First report" in line)
+        assert "update" not in first.lower(), first
+        later = body[body.index("Later news") :].split("\n\n")[0]
+        assert "update" in later, body
+
+
 def test_digest_cut_drops_lowest_ranked_stories_and_keeps_links_whole() -> None:
     """A digest over the channel limit leaves out the lowest-ranked stories, says how many, and every link
     it shows is whole."""
