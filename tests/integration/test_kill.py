@@ -95,6 +95,9 @@ class Feeds:
             f"<link>{self.server.url('')}/{feed}/{n}</link><pubDate>{published}</pubDate></item>"
         )
         self.tokens.append(token)
+        self.serve(feed)
+
+    def serve(self, feed: str) -> None:
         self.server.put(
             f"/{feed}.rss",
             f'<?xml version="1.0"?><rss version="2.0"><channel><title>{feed.title()} Wire</title>'
@@ -160,7 +163,10 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
             "rules: [rules/*.yaml]\n",
             encoding="utf-8",
         )
-        yield Rig(tmp_path, Feeds(server, random.Random(SEED)), smtp, hook)
+        feeds = Feeds(server, random.Random(SEED))
+        for name in FEEDS:
+            feeds.serve(name)  # empty until its first item
+        yield Rig(tmp_path, feeds, smtp, hook)
 
 
 @dataclass(frozen=True)
@@ -276,19 +282,16 @@ def test_sigkill_at_random_moments_loses_no_alert_and_repeats_at_most_one_per_ki
     during_kills = {channel: sum(counts.values()) for channel, counts in rig.received().items()}
 
     def drained() -> bool:
-        received = rig.received()
+        """Every expected alert has its outbox rows and none is pending. A row is marked sent only after
+        the receiver acknowledged it, so by then every reception there will ever be has arrived."""
         statuses = rig.delivery_statuses()
-        return (
-            all(expected <= set(counts) for counts in received.values())
-            and statuses.get("pending", 0) == 0
-            and sum(statuses.values()) == 2 * len(expected)
-        )
+        return statuses.get("pending", 0) == 0 and sum(statuses.values()) >= 2 * len(expected)
 
     recovery_began = time.monotonic()
     final = rig.start(runs.note(CYCLES))
     not_drained: AssertionError | None = None
     try:
-        wait_until(drained, timeout=60, what="every alert received and the outbox drained")
+        wait_until(drained, timeout=60, what="an outbox row for every expected alert, none pending")
     except AssertionError as error:
         not_drained = error  # the counts below say what is missing
     finally:
