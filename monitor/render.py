@@ -28,6 +28,8 @@ Limits
     dropped (``*_omitted`` fields). If even the barest rendering is too long, an alert becomes its
     headline (shortened) and its link; the link is never cut: kept whole, or left out whole when it
     cannot fit at all. A subject that the service puts into the body takes at most a third of it.
+    A digest that does not fit keeps its highest-ranked stories: the number kept is searched for
+    (O(log n) renders, so a weekly digest of thousands of stories renders in well under a second).
 """
 
 from __future__ import annotations
@@ -635,22 +637,60 @@ def _budget(limit: Limits, subject: str, form: str) -> int | None:
     return limit.body
 
 
+def _fullest(
+    render_form: Callable[[int], str], steps: int, budget: int | None, *, shrinking: bool = False
+) -> tuple[str, bool]:
+    """(the rendering of the first step that fits the budget, True), else (the last step's, False).
+    Step 0 shows everything and each later step less. A few steps are tried in turn; with `shrinking`
+    (many steps, each one story fewer, so never longer) the step is searched for: galloping from the
+    last step, then bisecting, so a digest of n stories takes O(log n) renders instead of n."""
+    body = render_form(0)
+    if budget is None or len(body) <= budget:
+        return body, True
+    if not shrinking:
+        for step in range(1, steps):
+            body = render_form(step)
+            if len(body) <= budget:
+                return body, True
+        return body, False
+    bodies = {0: body}
+
+    def fits(step: int) -> bool:
+        if step not in bodies:
+            bodies[step] = render_form(step)
+        return len(bodies[step]) <= budget
+
+    good, bad, gap = steps - 1, 0, 1  # invariant: `bad` does not fit; `good` fits (once checked)
+    if not fits(good):
+        return bodies[good], False
+    while good - gap > bad:  # the fewest stories first: a limit usually fits few of many
+        if not fits(good - gap):
+            bad = good - gap
+            break
+        good, gap = good - gap, gap * 2
+    while good - bad > 1:
+        middle = (good + bad) // 2
+        if fits(middle):
+            good = middle
+        else:
+            bad = middle
+    return bodies[good], True
+
+
 def _fit(
     render_form: Callable[[int], str],
     steps: int,
     budget: int | None,
     protected: list[str],
     last_resort: Callable[[int], str] | None = None,
+    *,
+    shrinking: bool = False,
 ) -> str:
-    """The fullest rendering (step 0 is everything) that fits the budget; else `last_resort` for the
-    budget, else the last step cut (never inside a protected string)."""
-    body = render_form(0)
-    if budget is None or len(body) <= budget:
+    """The fullest rendering that fits the budget (see `_fullest`); else `last_resort` for the budget,
+    else the last step cut (never inside a protected string)."""
+    body, fits = _fullest(render_form, steps, budget, shrinking=shrinking)
+    if fits or budget is None:
         return body
-    for step in range(1, steps):
-        body = render_form(step)
-        if len(body) <= budget:
-            return body
     if last_resort is not None:
         return last_resort(max(budget, 0))
     return _hard_cut(body.rstrip("\n"), max(budget, 0), protected)
@@ -727,17 +767,12 @@ def render(alert: Alert, *, templates: Templates | None = None, limit: Limits | 
     )
 
 
-def _fit_html(render_form: Callable[[int], str], steps: int, budget: int | None) -> str:
+def _fit_html(
+    render_form: Callable[[int], str], steps: int, budget: int | None, *, shrinking: bool = False
+) -> str:
     """Like `_fit`, but markup is never cut by characters: the smallest rendering is sent whole (email,
     the only HTML form's user, has no practical limit)."""
-    body = render_form(0)
-    if budget is None or len(body) <= budget:
-        return body
-    for step in range(1, steps):
-        body = render_form(step)
-        if len(body) <= budget:
-            return body
-    return body
+    return _fullest(render_form, steps, budget, shrinking=shrinking)[0]
 
 
 # --- digests --------------------------------------------------------------------------------------
@@ -841,7 +876,7 @@ def render_digest(
     subject, problem = _subject(templates, "digest_subject", _digest_context(digest, "text", None), limit)
     problems += [problem] if problem else []
     total = len(digest.alerts)
-    keeps = [None, *range(total - 1, -1, -1)]  # every story, then one fewer each step
+    keeps = [None, *range(total - 1, -1, -1)]  # every story, then one fewer each step (never longer)
     bodies: dict[str, str] = {}
     for form in ("text", "markdown", "html"):
         budget = _budget(limit, subject, form)
@@ -853,11 +888,11 @@ def render_digest(
             return text
 
         if form == "html":
-            bodies[form] = _fit_html(one, len(keeps), budget)
+            bodies[form] = _fit_html(one, len(keeps), budget, shrinking=True)
         else:
             links = [_link(a.link) for a in digest.alerts]
             protected = [p for link in links for p in _protected_links(link, form)]
-            bodies[form] = _fit(one, len(keeps), budget, protected)
+            bodies[form] = _fit(one, len(keeps), budget, protected, shrinking=True)
     return Message(
         subject=subject,
         text=bodies["text"],

@@ -3,10 +3,13 @@ the link, digests, and override templates with file:line errors."""
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,6 +20,8 @@ from monitor.render import (
     Digest,
     Limits,
     OtherSource,
+    Templates,
+    _digest_context,
     check_templates,
     render,
     render_digest,
@@ -274,6 +279,41 @@ def test_digest_cut_drops_lowest_ranked_stories_and_keeps_links_whole() -> None:
     assert shown + int(omitted.group(1)) == 7
     for url in re.findall(r"https://news\.example/\S+", message.text):
         assert url.rstrip(">") in {alert.link for alert in DIGEST.alerts}
+
+
+class CountingTemplates(Templates):
+    """The built-in templates, counting renders and refusing more than `cap` (so a slow search fails fast)."""
+
+    def __init__(self, cap: int) -> None:
+        super().__init__(None)
+        self.cap, self.calls = cap, 0
+
+    def run(self, part: str, context: Mapping[str, Any]) -> tuple[str, str | None]:
+        self.calls += 1
+        assert self.calls <= self.cap, f"more than {self.cap} template renders"
+        return super().run(part, context)
+
+
+def test_a_huge_digest_is_fitted_in_logarithmically_many_renders_and_keeps_the_largest_prefix() -> None:
+    """A 2,000-story digest at a 1,000-character limit takes O(log n) template renders per form (not one
+    per story) and still shows the most stories that fit: one more would not fit."""
+    many = [
+        story(f"w{i % 4}", ("low", "medium", "high")[i % 3], f"Headline {i} about shelling", i)
+        for i in range(2000)
+    ]
+    digest = replace(DIGEST, alerts=many)
+    cap = 1 + 3 * (2 + 2 * math.ceil(math.log2(len(many) + 1)))  # subject + 3 forms of a galloping search
+    templates = CountingTemplates(cap)
+    limit = Limits(body=1000, title=250)
+    message = render_digest(digest, templates=templates, limit=limit)
+    for form in ("text", "markdown", "html"):
+        body = getattr(message, form)
+        assert len(body) <= 1000, form
+        shown = len(re.findall(r"https://news\.example/headline-\d+", body))
+        assert 0 < shown < len(many), form
+        assert re.search(rf"and {len(many) - shown} more stories", body), form
+        one_more, _ = Templates(None).run(f"digest_{form}", _digest_context(digest, form, shown + 1))
+        assert len(one_more) > 1000, form
 
 
 # --- chat escaping ---------------------------------------------------------------------------------
