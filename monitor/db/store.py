@@ -527,8 +527,10 @@ class Store:
     # --- outbox ----------------------------------------------------------------------------------
 
     def pending_deliveries(self, now: datetime, per_channel: int = 100) -> list[PendingDelivery]:
-        """Due rows, oldest first. Per channel only the leading due rows: a row waiting for its retry
-        holds back the later rows of its channel, so they never overtake it."""
+        """Due rows, oldest first. Per channel only the leading due rows: a row waiting for its retry (or
+        claimed by a sender) holds back the later rows of its channel, so they never overtake it. A row
+        not yet queued (`queued_at` ahead: released into quiet hours, due when they end) holds back
+        nothing, so a critical alert decided meanwhile goes out at once."""
         due: list[PendingDelivery] = []
         with self._session() as session:
             channels = session.exec(
@@ -546,6 +548,9 @@ class Store:
                 for d, i, f in rows:
                     next_at = as_utc(d.next_attempt_at)
                     if next_at is not None and next_at > now:
+                        queued_at = as_utc(d.queued_at)
+                        if queued_at is not None and queued_at > now:
+                            continue  # waits for the channel's quiet hours to end, not for a retry
                         break
                     due.append(_pending(d, i, f))
         return sorted(due, key=lambda p: p.id)
@@ -705,7 +710,7 @@ class Store:
                 done = session.execute(
                     update(Delivery)
                     .where(col(Delivery.id) == ids[0], col(Delivery.status) == claimed["status"])
-                    .values(status="pending", next_attempt_at=send_at, queued_at=now)
+                    .values(status="pending", next_attempt_at=send_at, queued_at=send_at)
                 )
                 if done.rowcount != 1:
                     session.rollback()
@@ -726,7 +731,7 @@ class Store:
                 message_id=f"<digest-{int(now.timestamp())}.{token or channel_token(channel)}@news-monitor>",
                 created_at=now,
                 next_attempt_at=send_at,
-                queued_at=now,
+                queued_at=send_at,
                 period_start_at=min(start, now),
                 period_end_at=now,
             )

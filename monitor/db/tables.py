@@ -76,7 +76,9 @@ class Delivery(SQLModel, table=True):
     # pending | sent | dead | held (routing waits) | folded (part of the digest `digest_id`)
     status: str = Field(default="pending", index=True, max_length=20)
     held_for: str | None = Field(default=None, max_length=10)  # digest | rate | quiet
-    queued_at: datetime | None = _utc_column()  # when it became due to go out (held rows: not yet)
+    # when it is due to go out (held rows: not yet); ahead of now on a row released into quiet hours,
+    # which waits for their end without holding back the channel's later rows (a critical alert)
+    queued_at: datetime | None = _utc_column()
     digest_id: int | None = Field(default=None, foreign_key="delivery.id", index=True)
     period_start_at: datetime | None = _utc_column()  # a digest's span
     period_end_at: datetime | None = _utc_column()

@@ -513,3 +513,38 @@ def test_outbox_lists_held_folded_and_digest_rows(world: World, capsys: pytest.C
                 rf"^{digest_id} .* hook +\(digest\) +digest +sent .*digest of 1 alert", listing, re.M
             )
             assert re.search(rf" hook +zeta +first +folded .*in digest {digest_id}", listing), listing
+
+
+@pytest.mark.integration
+def test_a_critical_alert_in_quiet_hours_is_not_held_back_by_a_digest_waiting_for_them_to_end(
+    world: World,
+) -> None:
+    """A digest folded at 23:00 Berlin waits for the end of quiet hours (07:00), but a critical alert
+    decided at 00:00 behind it goes out at once; the digest follows at 07:00, once."""
+    with webhook_receiver() as brief:
+        config = world.configure(
+            f"  brief: {{url: '{brief.json_url()}', mode: digest, digest: '0 23 * * *', timezone: Europe/Berlin, "
+            "quiet_hours: {start: '22:00', end: '07:00'}}\n",
+            "[brief]",
+        )
+        world.at(datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
+        with world.deps(config) as deps:
+            world.publish(report(1, "Zetaland", "shelling"))
+            assert pipeline.run_cycle(deps, only_due=False)
+            world.at(datetime(2026, 1, 15, 22, 0, tzinfo=UTC))  # 23:00 Berlin: folded, due at 07:00
+            assert pipeline.run_digest(deps, "brief")
+            assert world.statuses("brief")[-1] == ("digest", "pending", None)
+            world.at(datetime(2026, 1, 15, 23, 0, tzinfo=UTC))  # 00:00 Berlin
+            world.publish(report(2, "Etaland", "missile strike"))  # critical
+            assert pipeline.run_cycle(deps, only_due=False)
+            [critical] = brief.requests.wait_for(1)
+            assert "Report 2" in critical.json()["title"]
+            world.at(datetime(2026, 1, 16, 5, 59, tzinfo=UTC))
+            assert pipeline.run_cycle(deps, only_due=False)
+            assert len(brief.requests) == 1
+            world.at(datetime(2026, 1, 16, 6, 0, tzinfo=UTC))  # 07:00 Berlin
+            assert pipeline.run_cycle(deps, only_due=False)
+            posts = brief.requests.wait_for(2)
+            assert headlines_in(posts[1].json()["message"]) == [report(1, "Zetaland", "shelling")]
+            assert pipeline.run_cycle(deps, only_due=False)
+    assert len(brief.requests) == 2

@@ -98,3 +98,23 @@ def test_rate_window_counts_queued_and_released_rows_not_held_ones(database_url:
         assert sorted(unit.recent_sends("hook", released_at - timedelta(hours=1))) == [NOW, released_at]
         assert unit.recent_sends("other", released_at - timedelta(hours=1)) == []
     store.engine.dispose()
+
+
+def test_a_row_waiting_for_quiet_hours_to_end_does_not_hold_back_later_rows_but_a_retry_does(
+    database_url: str,
+) -> None:
+    """A row released into quiet hours (due at their end) is skipped by the deliverer's per-channel queue,
+    so a later critical row goes out; a row waiting for its retry still holds back the rows behind it."""
+    store = make_store(database_url)
+    quiet_end = NOW + timedelta(hours=6)
+    queue(store, "a", Disposition(hold=True, release_at=NOW, reason="rate"))
+    released = store.fold("hook", now=NOW, send_at=quiet_end, scheduled=False)
+    queue(store, "b", None)  # critical, decided after the release
+    assert [p.title for p in store.pending_deliveries(NOW)] == ["news b"]
+    assert [p.title for p in store.pending_deliveries(quiet_end)] == ["news a", "news b"]
+    assert released.released_id is not None
+    store.mark_retry(released.released_id, error="timeout", retry_at=quiet_end + timedelta(minutes=5))
+    assert store.pending_deliveries(quiet_end) == []  # b never overtakes a's retry
+    after_retry = quiet_end + timedelta(minutes=5)
+    assert [p.title for p in store.pending_deliveries(after_retry)] == ["news a", "news b"]
+    store.engine.dispose()
