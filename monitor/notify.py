@@ -3,8 +3,12 @@
 Which body a channel gets
     The service's own default format decides, unless the URL says ``?format=text|markdown|html``:
     a text service (json://, ntfy, Discord, Matrix, console://) gets `Message.text`; a Markdown service
-    (Slack) gets `Message.markdown`; an HTML service other than email (Telegram) gets `Message.markdown`,
-    which Apprise converts to HTML. Email gets `Message.html` as the HTML part and `Message.text` as the
+    gets `Message.markdown`; an HTML service other than email (Telegram) gets `Message.markdown`,
+    which Apprise converts to HTML. A service whose Markdown Apprise converts into a dialect of its own
+    and escapes again on the way (Slack: ``&`` becomes ``&amp;`` a second time, backslash escapes are
+    kept, and its mrkdwn has no way to escape ``*`` or ``_``) gets `Message.text` as plain text when it
+    takes plain text: Apprise escapes ``& < >`` once for it and the service shows the text as written
+    (no feed markup, mentions broken by `monitor.render`). A ``?format=`` in the URL still decides. Email gets `Message.html` as the HTML part and `Message.text` as the
     text/plain part of a multipart/alternative message (see "Email text part"). The email subject (the
     Apprise title) is `Message.subject`.
 
@@ -367,6 +371,19 @@ def _format(plugin: Any) -> Any:
     return fmt[0] if isinstance(fmt, tuple) else fmt
 
 
+def _escapes_markdown_again(plugin: Any) -> bool:
+    """Whether Apprise's conversion of Markdown into the service's own dialect escapes ``&`` itself (so
+    our entity-escaped Markdown would arrive double-escaped) while the service also takes plain text."""
+    convert = getattr(plugin, "dialect_convert", None)
+    resolve = getattr(plugin, "resolve_format", None)
+    if not callable(convert) or not callable(resolve) or resolve(NotifyFormat.TEXT) != NotifyFormat.TEXT:
+        return False
+    try:
+        return bool(convert("&amp;", NotifyFormat.MARKDOWN) != "&amp;")
+    except Exception:  # a plugin's converter failing on a probe: keep the Markdown form
+        return False
+
+
 def _limits(plugin: Any, fmt: Any, email: bool) -> Limits:
     """The service's size limits, as `monitor.render` needs them (see the module docstring)."""
     body = int(getattr(plugin, "body_maxlen", 0) or 0)
@@ -413,7 +430,9 @@ class Channel:
             plugin.socket_read_timeout = min(float(plugin.socket_read_timeout), READ_TIMEOUT)
         self.service: str = str(getattr(plugin, "service_name", "unknown"))
         fmt = _format(plugin)
-        self.text_only = fmt == NotifyFormat.TEXT
+        self.text_only = fmt == NotifyFormat.TEXT or (
+            "format" not in keys and fmt == NotifyFormat.MARKDOWN and _escapes_markdown_again(plugin)
+        )
         self._email = _is_email(plugin)
         self._html_email = self._email and fmt == NotifyFormat.HTML
         self.limits = _limits(plugin, fmt, self._email)

@@ -3,8 +3,8 @@
 Forms
     Every message has a subject and three bodies, each from its own template in ``monitor/templates``:
     ``text`` (plain text: text services such as json://, Discord, ntfy, console://, and the text/plain
-    part of email), ``markdown`` (Markdown services such as Slack, and Telegram through Apprise's
-    Markdown→HTML conversion) and ``html`` (the HTML part of email). `monitor.notify` picks the form.
+    part of email, and Slack: see `monitor.notify`), ``markdown`` (Markdown services, and Telegram through
+    Apprise's Markdown→HTML conversion) and ``html`` (the HTML part of email). `monitor.notify` picks the form.
 
 Escaping is the environment's job, not the template's
     Templates run in a Jinja2 sandbox with StrictUndefined (a misspelt field is an error, found by

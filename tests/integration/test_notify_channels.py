@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from html import unescape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 
 from monitor.notify import Channel, DeliveryOutcome
 from monitor.render import Alert, render
-from tests.helpers.servers import free_port, smtp_server, webhook_receiver
+from tests.helpers.servers import Collector, free_port, smtp_server, webhook_receiver
 
 pytestmark = pytest.mark.integration
 
@@ -185,3 +191,62 @@ def test_one_channel_object_delivers_repeatedly() -> None:
         outcomes = [channel.send(MESSAGE) for _ in range(3)]
         posts = hook.requests.wait_for(3)
     assert all(o.ok for o in outcomes) and len(posts) == 3
+
+
+# --- Slack ---------------------------------------------------------------------------------------------
+
+SLACK_URL = "slack://T1AAAAAAA/B1BBBBBBB/abcdefghijklmnopqrstuvwx/"
+
+
+@contextmanager
+def slack_receiver() -> Iterator[tuple[str, Collector[bytes]]]:
+    """A loopback stand-in for Slack's webhook endpoint: records each POST body and answers "ok", as
+    Slack does (the shared webhook receiver answers JSON, which Apprise's Slack plugin counts as failed)."""
+    bodies: Collector[bytes] = Collector()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            bodies.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/services", bodies
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_slack_shows_feed_text_as_written_without_double_escapes_or_mentions() -> None:
+    """What Apprise's Slack plugin POSTs carries feed text escaped once (& < > as Slack entities, no
+    backslashes, no markup), so Slack shows it as written, while mentions and link constructs stay broken."""
+    alert = replace(
+        ALERT,
+        headline="AT&amp;T: 3 killed in *two* strikes on Kharkiv_city #1 market [video] &lt;!channel&gt; @here",
+        summary="see &lt;https://evil.example|reuters.com&gt; now",  # feed HTML: entities are text
+    )
+    with slack_receiver() as (endpoint, bodies):
+        channel = Channel("ops-slack", SLACK_URL)
+        channel._plugin.webhook_url = endpoint  # the real Slack plugin, POSTing to loopback
+        outcome = channel.send(render(alert, limit=channel.limits))
+        [body] = bodies.wait_for(1)
+
+    assert outcome.ok, outcome
+    payload = json.loads(body)
+    [attachment] = payload["attachments"]
+    shown = attachment["text"]
+    assert payload.get("mrkdwn") is False  # Slack shows * and _ as written, not as markup
+    assert "AT&amp;T: 3 killed in *two* strikes on Kharkiv_city #1 market [video]" in shown
+    assert "&amp;amp;" not in shown and "\\" not in shown
+    assert "&lt;\u200b!channel&gt;" in shown and "@\u200bhere" in shown  # mentions broken
+    assert "<https://evil.example|" not in shown and "<!channel>" not in shown
+    assert "&lt;\u200bhttps://evil.example|reuters.com&gt;" in shown  # shown as text, not a link
+    assert "https://example.org/news/cw-1?id=7&amp;lang=en" in shown  # the link, once escaped
