@@ -7,7 +7,8 @@ outbox row: sent at once (`pending`), or `held` until a release time or the chan
 Routes
     A channel sets defaults (`min_severity`, `topics`, `mode`); a watch's `notify` entry may override
     them for that watch. An alert reaches the channel when its severity is at least `min_severity` and,
-    when topics are given, the story has one of them.
+    when topics are given, the story has one of them; topics given on both the channel and the watch
+    are two conditions, each of which must hold (not their intersection).
 Holding (never for `critical`, which always goes out at once and only counts toward the rate limit)
     - `mode: digest`: held for the channel's next scheduled digest.
     - over the rate limit (`max` messages per `per`): held for the next digest when the channel has a
@@ -304,7 +305,7 @@ class Route:
 
     channel: str
     min_severity: str
-    topics: frozenset[str] | None
+    topics: tuple[frozenset[str], ...]  # the alert needs a topic of each set (channel's, watch's); () any
     mode: str
 
 
@@ -315,23 +316,23 @@ def route_for(
     topics: Iterable[str] | None = None,
     mode: str | None = None,
 ) -> Route:
-    """Overrides replace the channel default; topics given on both sides must both be met."""
-    wanted = frozenset(topics) if topics is not None else None
-    if wanted is not None and channel.topics is not None:
-        wanted &= channel.topics
+    """Overrides replace the channel default; topics given on both sides are both kept, each to be met
+    (an alert about ceasefire and escalation passes channel [ceasefire] with watch [escalation])."""
+    sets = (channel.topics, frozenset(topics) if topics is not None else None)
     return Route(
         channel=channel.name,
         min_severity=min_severity or channel.min_severity,
-        topics=wanted if wanted is not None else channel.topics,
+        topics=tuple(s for s in sets if s is not None),
         mode=mode or channel.mode,
     )
 
 
 def admits(route: Route, *, severity: str | None, topics: Iterable[str]) -> bool:
-    """True when the alert is severe enough for the route and, if the route names topics, has one."""
+    """True when the alert is severe enough for the route and has a topic of each set the route names."""
     if _rank(severity) < _rank(route.min_severity):
         return False
-    return route.topics is None or not route.topics.isdisjoint(topics)
+    have = frozenset(topics)
+    return all(not wanted.isdisjoint(have) for wanted in route.topics)
 
 
 @dataclass(frozen=True)

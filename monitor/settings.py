@@ -581,6 +581,7 @@ def _check_routes(
         for i, route in enumerate(watch.routes):
             channel = settings.channels.get(route.channel)
             at = (*source.path, "notify", i)
+            _check_route_can_match(watch, i, channel, pack, source, problems)
             for j, topic in enumerate(route.topics or []):
                 allowed = watch.topics or list(pack.topics)
                 if topic not in allowed:
@@ -595,6 +596,35 @@ def _check_routes(
                     f"mode digest needs a schedule; add channels.{route.channel}.digest to the main config, "
                     'e.g. digest: "0 8 * * *"'
                 )
+
+
+def _check_route_can_match(
+    watch: WatchSpec,
+    index: int,
+    channel: ChannelSettings | None,
+    pack: RulePack,
+    source: _Source,
+    problems: list[str],
+) -> None:
+    """A channel's topics must share one with the watch's (its alerts carry only the watch's topics), and
+    a notify entry's topics must not be empty: otherwise the route can never deliver anything."""
+    route = watch.routes[index]
+    entry = watch.notify[index]
+    at = (*source.path, "notify", index, *(() if isinstance(entry, str) else ("channel",)))
+    alerted = watch.topics or list(pack.topics)
+    wanted = channel.topics if channel is not None else None
+    if wanted is not None and all(t in pack.topics for t in wanted) and not set(wanted) & set(alerted):
+        problems.append(
+            f"{source.located.where(at)}: watch '{watch.name}': notify {route.channel}: can never match: "
+            f"channels.{route.channel}.topics ({', '.join(wanted) or 'none'}) has none of the watch's topics "
+            f"({', '.join(alerted) or 'none'}); add one of them to the channel's topics, or drop "
+            f"{route.channel} from this watch's notify list"
+        )
+    if route.topics is not None and not route.topics:
+        problems.append(
+            f"{source.located.where((*source.path, 'notify', index, 'topics'))}: watch '{watch.name}': notify "
+            f"{route.channel}: topics: [] can never match; list some of the watch's topics or remove the key"
+        )
 
 
 @dataclass(frozen=True)

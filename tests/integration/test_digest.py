@@ -548,3 +548,24 @@ def test_a_critical_alert_in_quiet_hours_is_not_held_back_by_a_digest_waiting_fo
             assert headlines_in(posts[1].json()["message"]) == [report(1, "Zetaland", "shelling")]
             assert pipeline.run_cycle(deps, only_due=False)
     assert len(brief.requests) == 2
+
+
+@pytest.mark.integration
+def test_topics_on_the_channel_and_on_the_watch_route_must_each_be_met_not_their_intersection(
+    world: World,
+) -> None:
+    """Channel topics [ceasefire] with watch route topics [escalation]: a story about a truce and shelling
+    reaches the channel, one about shelling alone does not."""
+    with webhook_receiver() as brief:
+        config = world.configure(
+            f"  brief: {{url: '{brief.json_url()}', topics: [ceasefire]}}\n",
+            "[{channel: brief, topics: [escalation]}]",
+        )
+        with world.deps(config) as deps:
+            world.publish(report(1, "Zetaland", "truce broken by shelling"))
+            world.publish(report(2, "Etaland", "shelling"))
+            assert pipeline.run_cycle(deps, only_due=False)
+            [post] = brief.requests.wait_for(1)
+            assert "Report 1" in post.json()["title"]
+            assert pipeline.run_cycle(deps, only_due=False)
+    assert len(brief.requests) == 1

@@ -35,13 +35,21 @@ def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
 
 
-def test_watch_overrides_replace_channel_defaults_and_topics_narrow_on_both_sides() -> None:
-    """A watch's min_severity/mode replace the channel's; topics given on both sides must both hold."""
-    channel = ChannelRules("chat", min_severity="medium", topics=frozenset({"ceasefire", "escalation"}))
+def test_watch_overrides_replace_channel_defaults_and_topics_on_both_sides_must_each_hold() -> None:
+    """A watch's min_severity/mode replace the channel's; topics given on both the channel and the watch
+    are two conditions: an alert about ceasefire and escalation passes channel [ceasefire] with watch
+    [escalation], one about only one of them does not."""
+    channel = ChannelRules("chat", min_severity="medium", topics=frozenset({"ceasefire"}))
     plain = route_for(channel)
-    assert (plain.min_severity, plain.mode, plain.topics) == ("medium", "immediate", channel.topics)
-    narrowed = route_for(channel, min_severity="high", topics=["escalation", "other"], mode="digest")
-    assert (narrowed.min_severity, narrowed.mode, narrowed.topics) == ("high", "digest", {"escalation"})
+    assert (plain.min_severity, plain.mode, plain.topics) == ("medium", "immediate", (channel.topics,))
+    both = route_for(channel, min_severity="high", topics=["escalation"], mode="digest")
+    assert (both.min_severity, both.mode) == ("high", "digest")
+    assert admits(both, severity="high", topics=["ceasefire", "escalation"])
+    assert not admits(both, severity="high", topics=["escalation"])
+    assert not admits(both, severity="high", topics=["ceasefire"])
+    assert admits(
+        route_for(ChannelRules("any"), topics=["escalation"]), severity="low", topics=["escalation"]
+    )
 
 
 @pytest.mark.parametrize(

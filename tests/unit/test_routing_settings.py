@@ -119,3 +119,56 @@ def test_notify_mistakes_point_at_the_rule_file_line(tmp_path: Path) -> None:
     assert found[0].startswith(
         f"{rules}:9: watches[0].notify[0]: a notify entry is a channel name or a mapping"
     )
+
+
+def test_a_route_whose_topics_can_never_match_is_reported_at_its_notify_line(tmp_path: Path) -> None:
+    """A channel taking only topics the watch never alerts on (bare name or mapping) and an empty topics
+    list are reported at the notify entry; channel [ceasefire] with watch route [escalation] is valid."""
+    (tmp_path / "rules").mkdir()
+    rules = tmp_path / "rules" / "r.yaml"
+    rules.write_text(
+        "topics:\n"
+        "  ceasefire: {query: truce}\n"
+        "  escalation: {query: shelling}\n"
+        "watches:\n"
+        "  - name: w\n"
+        "    query: Zetaland\n"
+        "    topics: [escalation]\n"
+        "    notify:\n"
+        "      - brief\n"
+        "      - {channel: mail, topics: []}\n"
+        "      - {channel: desk}\n"
+        "  - name: both\n"
+        "    query: Etaland\n"
+        "    topics: [ceasefire, escalation]\n"
+        "    notify: [{channel: brief, topics: [escalation]}]\n",
+        encoding="utf-8",
+    )
+    main = tmp_path / "monitor.yaml"
+    main.write_text(
+        "channels:\n"
+        "  brief: {url: 'json://127.0.0.1:9/b', topics: [ceasefire]}\n"
+        "  mail: {url: 'json://127.0.0.1:9/m'}\n"
+        "  desk: {url: 'json://127.0.0.1:9/d', topics: [ceasefire]}\n"
+        "rules: [rules/*.yaml]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(main)
+    assert raised.value.problems == [
+        f"{rules}:9: watch 'w': notify brief: can never match: channels.brief.topics (ceasefire) has none of "
+        "the watch's topics (escalation); add one of them to the channel's topics, or drop brief from this "
+        "watch's notify list",
+        f"{rules}:10: watch 'w': notify mail: topics: [] can never match; list some of the watch's topics or "
+        "remove the key",
+        f"{rules}:11: watch 'w': notify desk: can never match: channels.desk.topics (ceasefire) has none of "
+        "the watch's topics (escalation); add one of them to the channel's topics, or drop desk from this "
+        "watch's notify list",
+    ]
+    rules.write_text(
+        rules.read_text(encoding="utf-8")
+        .replace("topics: [escalation]\n", "topics: [escalation, ceasefire]\n", 1)
+        .replace("      - {channel: mail, topics: []}\n", ""),
+        encoding="utf-8",
+    )
+    assert [w.name for w in load_config(main).rules.watches] == ["w", "both"]
