@@ -29,9 +29,11 @@ Email text part
     would bypass Apprise's SMTP handling, TLS modes and error reporting for every email channel.
 
 Email headers
-    Apprise's email plugin takes extra headers from its `headers` mapping (what ``mailto://...?+Name=value``
-    fills), so `Channel.send` sets In-Reply-To and References there for the one send, under the channel's
-    lock. Apprise always generates the Message-ID itself (``email.utils.make_msgid`` imported into
+    In-Reply-To and References come from the email plugin's ``_protocol_headers`` hook (headers a subclass
+    adds to each message), which this module sets on each email channel's plugin to return the headers of
+    the send that runs it (a context variable, as Apprise runs each send in a copy of the caller's context).
+    The plugin's shared `headers` mapping is never changed: a send that Apprise abandons at SEND_DEADLINE
+    may still build its message later, and must not pick up the next send's headers. Apprise always generates the Message-ID itself (``email.utils.make_msgid`` imported into
     ``apprise.plugins.email.base``); this module wraps that one function so that, during our own send and
     only then (a context variable), it returns the Message-ID chosen by the outbox. Without that hook (an
     Apprise that no longer has it) mail still goes out, with Apprise's id; References then still names the
@@ -434,6 +436,8 @@ class Channel:
             "format" not in keys and fmt == NotifyFormat.MARKDOWN and _escapes_markdown_again(plugin)
         )
         self._email = _is_email(plugin)
+        if self._email:
+            _hook_reply_headers(plugin)
         self._html_email = self._email and fmt == NotifyFormat.HTML
         self.limits = _limits(plugin, fmt, self._email)
         if self._email and float(getattr(plugin, "request_rate_per_sec", 0) or 0) > EMAIL_SEND_INTERVAL:
@@ -483,18 +487,16 @@ class Channel:
         if not self._email or not (message.message_id or message.in_reply_to):
             yield
             return
-        headers: dict[str, str] = self._plugin.headers
-        saved = dict(headers)
+        reply: dict[str, str] = {}
         if message.in_reply_to:
-            headers["In-Reply-To"] = message.in_reply_to
-            headers["References"] = " ".join(message.references or (message.in_reply_to,))
-        token = _message_id.set(message.message_id)
+            reply["In-Reply-To"] = message.in_reply_to
+            reply["References"] = " ".join(message.references or (message.in_reply_to,))
+        id_token, reply_token = _message_id.set(message.message_id), _reply_headers.set(reply)
         try:
             yield
         finally:
-            _message_id.reset(token)
-            headers.clear()
-            headers.update(saved)
+            _reply_headers.reset(reply_token)
+            _message_id.reset(id_token)
 
 
 # --- email text part ------------------------------------------------------------------------------
@@ -556,6 +558,23 @@ def _is_email(plugin: Any) -> bool:
     except ImportError:  # pragma: no cover - other Apprise layouts
         return False
     return isinstance(plugin, NotifyEmail) and isinstance(getattr(plugin, "headers", None), dict)
+
+
+_reply_headers: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "monitor_reply_headers", default=None
+)
+
+
+def _hook_reply_headers(plugin: Any) -> None:
+    """Let each send of this email plugin add its own In-Reply-To/References (see the module docstring)."""
+    original = getattr(plugin, "_protocol_headers", None)
+    if not callable(original):  # pragma: no cover - other Apprise versions: mail goes out unthreaded
+        return
+
+    def protocol_headers(body: Any) -> dict[str, str]:
+        return {**(original(body) or {}), **(_reply_headers.get() or {})}
+
+    plugin._protocol_headers = protocol_headers
 
 
 def _hook_message_id() -> None:

@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import UTC, datetime
 from html import unescape
@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from monitor import notify
 from monitor.notify import Channel, DeliveryOutcome
 from monitor.render import Alert, render
 from tests.helpers.servers import Collector, free_port, smtp_server, webhook_receiver
@@ -127,6 +128,59 @@ def test_email_to_a_hung_server_times_out_as_retryable(silent_port: int) -> None
     assert outcome.ok is False and outcome.retryable is True
     assert outcome.reason and "timed out" in outcome.reason
     _assert_secret_safe(outcome)
+
+
+@contextmanager
+def held_smtp_gate(smtp_port: int, hold: int) -> Iterator[int]:
+    """A loopback port that keeps its first `hold` connections silent (a hung server) until the last of
+    them arrives, then joins each to the SMTP server at `smtp_port`."""
+    gate = socket.create_server(("127.0.0.1", 0))
+    sockets: list[socket.socket] = [gate]
+
+    def pump(source: socket.socket, sink: socket.socket) -> None:
+        with suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        with suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def serve() -> None:
+        with suppress(OSError):
+            held = [gate.accept()[0] for _ in range(hold)]
+            for client in held:
+                upstream = socket.create_connection(("127.0.0.1", smtp_port))
+                sockets.extend((client, upstream))
+                threading.Thread(target=pump, args=(client, upstream), daemon=True).start()
+                threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield gate.getsockname()[1]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_an_email_abandoned_at_the_deadline_keeps_its_own_reply_headers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An email that Apprise abandons at the send deadline (server hung) and that goes out later carries its
+    own In-Reply-To/References, not those of the email the channel sends meanwhile."""
+    monkeypatch.setattr(notify, "SEND_DEADLINE", 1.0)
+    first = replace(MESSAGE, message_id="<a2@x>", in_reply_to="<a1@x>", references=("<a1@x>",))
+    second = replace(MESSAGE, message_id="<b2@x>", in_reply_to="<b1@x>", references=("<b0@x>", "<b1@x>"))
+    with smtp_server() as smtp, held_smtp_gate(smtp.port, hold=2) as gate_port:
+        channel = Channel(
+            "ops-email", smtp.mailto_url().replace(f":{smtp.port}?", f":{gate_port}?") + "&rto=20"
+        )
+        abandoned = channel.send(first)  # its connection is held: Apprise stops waiting, the send goes on
+        assert not abandoned.ok and abandoned.reason and "timed out" in abandoned.reason
+        sent = channel.send(second)  # its connection releases both
+        mails = {mail["Message-ID"]: mail for mail in smtp.messages.wait_for(2)}
+
+    assert sent.ok, sent
+    assert (mails["<a2@x>"]["In-Reply-To"], mails["<a2@x>"]["References"]) == ("<a1@x>", "<a1@x>")
+    assert (mails["<b2@x>"]["In-Reply-To"], mails["<b2@x>"]["References"]) == ("<b1@x>", "<b0@x> <b1@x>")
 
 
 # --- json:// webhook --------------------------------------------------------------------------------
