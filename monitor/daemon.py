@@ -136,12 +136,21 @@ def digest_triggers(config: Config) -> dict[str, CronTrigger]:
 
 
 def next_digest(triggers: dict[str, CronTrigger]) -> Callable[[str, datetime], datetime | None]:
-    """For the pipeline: the channel's first digest time strictly after a moment (UTC), or None."""
+    """For the pipeline: the channel's first digest time strictly after a moment (UTC), or None (no
+    schedule, or one that never fires again). A schedule without a fire time after a moment has none
+    after any later one either; that is remembered, because finding it out searches up to the year 9999
+    (a fifth of a second) and the pipeline asks at every tick."""
+    exhausted: dict[str, datetime] = {}  # channel -> a moment after which its trigger never fires
 
     def after(channel: str, moment: datetime) -> datetime | None:
         trigger = triggers.get(channel)
-        fire = trigger.get_next_fire_time(None, moment + timedelta(microseconds=1)) if trigger else None
-        return fire.astimezone(UTC) if fire else None
+        if trigger is None or (channel in exhausted and moment >= exhausted[channel]):
+            return None
+        fire = trigger.get_next_fire_time(None, moment + timedelta(microseconds=1))
+        if fire is None:
+            exhausted[channel] = min(moment, exhausted.get(channel, moment))
+            return None
+        return fire.astimezone(UTC)
 
     return after
 

@@ -395,7 +395,7 @@ def release_held(deps: Deps) -> ReleaseSummary:
     """Put held rows whose time has come back in the queue: those whose quiet hours or rate window
     ended (one alone as itself, several as one digest), a digest the scheduler missed while nothing ran
     (daemon down, `run --once` from cron), and rows waiting for a digest schedule the config no longer
-    has (so they are not held forever). Each fold is one transaction."""
+    has, or one that will never fire again (so they are not held forever). Each fold is one transaction."""
     summary = ReleaseSummary()
     now = deps.clock.now()
     for held in deps.store.held():
@@ -404,9 +404,19 @@ def release_held(deps: Deps) -> ReleaseSummary:
         oldest = held.oldest_for_digest_at
         if oldest is None:
             continue
-        unscheduled = deps.config.channel_rules(held.channel).digest is None
-        next_digest = deps.next_digest
-        if unscheduled or (next_digest and digest_overdue(next_digest(held.channel, oldest), now)):
+        schedule = deps.config.channel_rules(held.channel).digest
+        if schedule is None:
+            _fold(deps, held.channel, scheduled=True, summary=summary)
+            continue
+        if deps.next_digest is None:
+            continue  # no scheduler to ask: the digest job folds them
+        fire = deps.next_digest(held.channel, oldest)
+        if fire is None:
+            deps.log.warning(
+                "digest.never_fires", channel=held.channel, schedule=schedule.expression, action="sent now"
+            )
+            _fold(deps, held.channel, scheduled=True, summary=summary)
+        elif digest_overdue(fire, now):
             _fold(deps, held.channel, scheduled=True, summary=summary)
     return summary
 

@@ -114,6 +114,11 @@ _CRON_ALIASES = {
     "@yearly": "0 0 1 1 *",
     "@annually": "0 0 1 1 *",
 }
+_MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # most days each month can have
+_MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 # (name, lowest, highest, names for lowest.. in order)
@@ -171,6 +176,13 @@ def parse_cron(expression: object) -> CronFields:
         raise ValueError(
             f"{text!r}: restrict either the day of month or the day of week, not both (cron would take "
             "either one, the scheduler only both)"
+        )
+    if day is not None and not any(d <= _MONTH_DAYS[m - 1] for d in day for m in month or range(1, 13)):
+        days = " or ".join(str(d) for d in sorted(day))
+        months = " or ".join(_MONTH_NAMES[m - 1] for m in sorted(month or range(1, 13)))
+        longest = max(_MONTH_DAYS[m - 1] for m in month or range(1, 13))
+        raise ValueError(
+            f"{text!r} never fires: day {days} never occurs in {months}; use a day from 1 to {longest}"
         )
 
     def out(found: set[int] | None) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -569,3 +570,41 @@ def test_topics_on_the_channel_and_on_the_watch_route_must_each_be_met_not_their
             assert "Report 1" in post.json()["title"]
             assert pipeline.run_cycle(deps, only_due=False)
     assert len(brief.requests) == 1
+
+
+class CountingTrigger:
+    """A real cron trigger that counts how often the pipeline makes it search for a fire time."""
+
+    def __init__(self, trigger: Any) -> None:
+        self.trigger = trigger
+        self.searches = 0
+
+    def get_next_fire_time(self, previous: datetime | None, now: datetime) -> datetime | None:
+        self.searches += 1
+        return self.trigger.get_next_fire_time(previous, now)
+
+
+@pytest.mark.integration
+def test_alerts_held_for_a_schedule_that_never_fires_go_out_and_it_is_searched_once(world: World) -> None:
+    """If a channel's digest trigger has no next fire time (30 February), its held alerts go out at the
+    next cycle as one digest instead of waiting forever, and the trigger is not searched again each tick."""
+    with webhook_receiver() as brief:
+        config = world.configure(
+            f"  brief: {{url: '{brief.json_url()}', mode: digest, digest: '0 8 * * *'}}\n", "[brief]"
+        )
+        with world.deps(config) as deps:
+            never = CountingTrigger(
+                daemon.CronTrigger(minute="0", hour="0", day="30", month="2", timezone=UTC)
+            )
+            deps.next_digest = daemon.next_digest({"brief": never})  # type: ignore[dict-item]
+            world.publish(report(1, "Zetaland", "shelling"))
+            world.publish(report(2, "Etaland", "shelling"))
+            assert pipeline.run_cycle(deps, only_due=False)
+            [post] = brief.requests.wait_for(1)
+            assert len(headlines_in(post.json()["message"])) == 2
+            for minutes in (1, 2, 3):
+                world.at(world.clock.now() + timedelta(minutes=minutes))
+                world.publish(report(2 + minutes, "Zetaland", "shelling"))
+                assert pipeline.run_cycle(deps, only_due=False)
+            assert len(brief.requests.wait_for(4)) == 4
+            assert never.searches == 1

@@ -180,6 +180,8 @@ def test_cron_expressions_expand_to_cron_meaning() -> None:
     assert parse_cron("*/20 22-23,0-1 * jan-mar *").month == "1,2,3"
     assert parse_cron("0 0 1-31 * 0-6").day == "*"  # every value is no restriction
     assert parse_cron(" @Weekly ").day_of_week == "sun"
+    assert parse_cron("0 0 29 2 *").day == "29"  # leap years
+    assert parse_cron("0 0 30,31 feb,mar *").day == "30,31"  # March has them
 
 
 @pytest.mark.parametrize(
@@ -192,6 +194,8 @@ def test_cron_expressions_expand_to_cron_meaning() -> None:
         ("0 8 * * */0", "step '0' must be a whole number of at least 1"),
         ("0 8 1 * mon", "restrict either the day of month or the day of week, not both"),
         ("@sometimes", "the shortcuts are @annually, @daily"),
+        ("0 0 30 2 *", "never fires: day 30 never occurs in February; use a day from 1 to 29"),
+        ("0 0 31 4,jun *", "never fires: day 31 never occurs in April or June; use a day from 1 to 30"),
     ],
 )
 def test_bad_cron_expressions_say_which_field_is_wrong(expression: str, message: str) -> None:

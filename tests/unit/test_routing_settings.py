@@ -172,3 +172,20 @@ def test_a_route_whose_topics_can_never_match_is_reported_at_its_notify_line(tmp
         encoding="utf-8",
     )
     assert [w.name for w in load_config(main).rules.watches] == ["w", "both"]
+
+
+def test_a_digest_schedule_that_never_fires_is_reported_at_its_line(tmp_path: Path) -> None:
+    """A cron date that does not exist (30 February, 31 April) would hold alerts forever: it is refused
+    at its file:line with the reason."""
+    found = problems(
+        tmp_path,
+        "  hook: {url: 'json://127.0.0.1:9/x', mode: digest, digest: '0 0 30 2 *'}\n"
+        "  mail: {url: 'json://127.0.0.1:9/y', digest: '0 0 31 4 *'}\n",
+    )
+    config = tmp_path / "monitor.yaml"
+    assert found == [
+        f"{config}:2: channels.hook.digest: '0 0 30 2 *' never fires: day 30 never occurs in February; "
+        "use a day from 1 to 29",
+        f"{config}:3: channels.mail.digest: '0 0 31 4 *' never fires: day 31 never occurs in April; "
+        "use a day from 1 to 30",
+    ]
