@@ -26,12 +26,24 @@ def alembic(engine: Engine, revision: str, *, down: bool = False) -> None:
         (command.downgrade if down else command.upgrade)(config, revision)
 
 
+def queue_held(store: Store, now: datetime, key: str, hold: Disposition) -> None:
+    with store.item_unit(now) as unit:
+        item_id = unit.add_item("wire", NewItem(key, None, None, f"news {key}", "", NOW, {}))
+        assert item_id is not None
+        unit.join_story(item_id, item_id, outlet="wire", copy_of=None, title=key, topics=[])
+        unit.queue(
+            watch="w", story_id=item_id, item_id=item_id, channels=["hook"], seq=0, kind="first", reasons=[],
+            holds={"hook": hold},
+        )  # fmt: skip
+
+
 def test_upgrade_keeps_rows_and_counts_them_then_downgrade_releases_held_and_folded_rows(
     database_url: str,
 ) -> None:
     """A 0003 outbox row survives the upgrade with its status and counts for the rate window; after
-    upgrade a held row and a digest can be stored and folded; downgrading to 0003 turns held and folded
-    rows back into pending ones and removes the digest row."""
+    upgrade held rows and digests can be stored and folded; downgrading to 0003 marks rows folded into a
+    sent digest as sent (they went out in it), turns the other held and folded rows back into pending
+    ones, and removes the digest rows."""
     engine = make_engine(database_url)
     alembic(engine, "0003")
     with engine.begin() as conn:
@@ -73,29 +85,42 @@ def test_upgrade_keeps_rows_and_counts_them_then_downgrade_releases_held_and_fol
             )  # fmt: skip
     fold = store.fold("hook", now=NOW + timedelta(hours=1), send_at=NOW + timedelta(hours=1), scheduled=True)
     assert (fold.rows, fold.digest_id is not None) == (2, True)
-    with store.item_unit(NOW + timedelta(hours=2)) as unit:
-        item_id = unit.add_item("wire", NewItem("c", None, None, "news c", "", NOW, {}))
-        assert item_id is not None
-        unit.join_story(item_id, item_id, outlet="wire", copy_of=None, title="c", topics=[])
-        unit.queue(
-            watch="w", story_id=item_id, item_id=item_id, channels=["hook"], seq=0, kind="first", reasons=[],
-            holds={"hook": Disposition(hold=True, release_at=NOW + timedelta(hours=3), reason="quiet")},
-        )  # fmt: skip
+    assert fold.digest_id is not None
+    sent_at = NOW + timedelta(hours=1, minutes=1)
+    store.mark_sent(fold.digest_id, sent_at)
+    for key in ("c", "d"):
+        queue_held(store, NOW + timedelta(hours=2), key, Disposition(hold=True, reason="digest"))
+    later = store.fold("hook", now=NOW + timedelta(hours=3), send_at=NOW + timedelta(hours=3), scheduled=True)
+    assert later.rows == 2
+    quiet = Disposition(hold=True, release_at=NOW + timedelta(hours=5), reason="quiet")
+    queue_held(store, NOW + timedelta(hours=4), "e", quiet)
     assert [(e.kind, e.status) for e in store.outbox(None)] == [
         ("first", "held"),
         ("digest", "pending"),
+        ("first", "folded"),
+        ("first", "folded"),
+        ("digest", "sent"),
         ("first", "folded"),
         ("first", "folded"),
         ("first", "sent"),
     ]
     alembic(engine, "0003", down=True)
     with engine.connect() as conn:
-        rows = conn.execute(sqlalchemy.text("SELECT kind, status FROM delivery ORDER BY id")).all()
-    assert [tuple(r) for r in rows] == [
+        rows = conn.execute(sqlalchemy.text("SELECT kind, status, sent_at FROM delivery ORDER BY id")).all()
+    assert [tuple(r[:2]) for r in rows] == [
+        ("first", "sent"),  # sent before the upgrade
+        ("first", "sent"),  # a and b went out in the sent digest: not sent again
         ("first", "sent"),
+        ("first", "pending"),  # c and d: their digest never went out
         ("first", "pending"),
-        ("first", "pending"),
-        ("first", "pending"),
+        ("first", "pending"),  # e: held for quiet hours
     ]
+    assert [_utc(r[2]) for r in rows[1:3]] == [sent_at, sent_at]
     migrate(engine)  # and up again
     engine.dispose()
+
+
+def _utc(value: object) -> datetime:
+    """SQLite hands a stored timestamp back as text without its zone; it was stored in UTC."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

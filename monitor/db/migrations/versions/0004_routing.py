@@ -5,7 +5,8 @@ Revises: 0003
 Create Date: 2026-11-28 09:00:00
 
 A digest row stands for many stories, so delivery.item_id and delivery.story_id become nullable. Existing
-rows keep their values and statuses; nothing is held or folded before this revision.
+rows keep their values and statuses; nothing is held or folded before this revision. Downgrading keeps
+every alert: those that went out in a sent digest count as sent, the rest are sent individually.
 """
 
 import sqlalchemy as sa
@@ -33,7 +34,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # Held and folded rows become pending again (sent individually); digest rows go.
+    # A folded row whose digest was sent went out in it: sent (as then), so it is not sent again. Other
+    # held and folded rows become pending (sent individually, nothing lost); digest rows go.
+    op.execute(
+        "UPDATE delivery SET status = 'sent', sent_at = (SELECT d.sent_at FROM delivery AS d "
+        "WHERE d.id = delivery.digest_id) WHERE status = 'folded' AND digest_id IN "
+        "(SELECT d.id FROM delivery AS d WHERE d.kind = 'digest' AND d.status = 'sent')"
+    )
     op.execute("UPDATE delivery SET status = 'pending' WHERE status IN ('held', 'folded')")
     op.execute("UPDATE delivery SET digest_id = NULL")
     op.execute("DELETE FROM delivery WHERE kind = 'digest'")
