@@ -618,14 +618,17 @@ def _record_failed_send(
 
 
 def notify_operator(deps: Deps) -> int:
-    """One notice per dead-lettered row to the operator channel, if configured. Each notice is attempted
-    once (recorded before the next), and a failing operator channel ends the round: no loop, no storm."""
+    """One notice per dead-lettered row to the operator channel, if configured. Each notice is claimed
+    in the database before it is sent, so it is attempted once even when the digest job and the tick (or
+    two instances) overlap; a failing operator channel ends the round: no loop, no storm."""
     name = deps.config.settings.delivery.operator_channel
     channel = deps.channels.get(name) if name else None
     if channel is None:
         return 0
     told = 0
     for dead in deps.store.dead_unnotified():
+        if not deps.store.mark_operator_notified(dead.id, deps.clock.now()):
+            continue  # another round is telling the operator about this one
         notice = render_dead_letter(
             delivery_id=dead.id,
             watch=dead.watch,
@@ -635,7 +638,6 @@ def notify_operator(deps: Deps) -> int:
             attempts=dead.attempts,
         )
         outcome = channel.send(notice)
-        deps.store.mark_operator_notified(dead.id, deps.clock.now())
         if not outcome.ok:
             deps.log.error("operator.notify_failed", delivery=dead.id, channel=name, reason=outcome.reason)
             break

@@ -621,13 +621,18 @@ class Store:
         ).one()
         return _digest_title(int(members))
 
-    def mark_operator_notified(self, delivery_id: int, now: datetime) -> None:
-        """Record that the one operator notice about this dead row was attempted (never repeated)."""
+    def mark_operator_notified(self, delivery_id: int, now: datetime) -> bool:
+        """Claim the one operator notice about this dead row before sending it: True only for the caller
+        that records it first (the digest job and the tick run on separate threads, instances share the
+        database), so the notice is attempted once, never repeated."""
         with self._session() as session:
-            row = session.get_one(Delivery, delivery_id)
-            row.operator_notified_at = now
-            session.add(row)
+            claimed = session.execute(
+                update(Delivery)
+                .where(col(Delivery.id) == delivery_id, col(Delivery.operator_notified_at).is_(None))
+                .values(operator_notified_at=now)
+            )
             session.commit()
+            return claimed.rowcount == 1
 
     def outbox(self, statuses: Iterable[str] | None = None, limit: int = 50) -> list[OutboxEntry]:
         """Outbox rows with these statuses (all when None), newest first."""

@@ -7,6 +7,7 @@ and a SQLite file or PostgreSQL (`database_url`). The item texts are written for
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -608,3 +609,55 @@ def test_alerts_held_for_a_schedule_that_never_fires_go_out_and_it_is_searched_o
                 assert pipeline.run_cycle(deps, only_due=False)
             assert len(brief.requests.wait_for(4)) == 4
             assert never.searches == 1
+
+
+class GatedChannel:
+    """A real channel whose first send waits until the test opens the gate (to overlap two senders)."""
+
+    def __init__(self, channel: Any) -> None:
+        self.channel = channel
+        self.sending = threading.Event()
+        self.gate = threading.Event()
+        self._first = threading.Lock()
+
+    def send(self, message: Any) -> Any:
+        if self._first.acquire(blocking=False):
+            self.sending.set()
+            assert self.gate.wait(timeout=10)
+        return self.channel.send(message)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.channel, name)
+
+
+@pytest.mark.integration
+def test_overlapping_operator_notice_rounds_tell_the_operator_once(world: World) -> None:
+    """The digest job and the tick both telling the operator about the same dead letter (one still
+    sending when the other looks) send one notice: each notice is claimed before it is sent."""
+    with webhook_receiver(status=404) as gone, webhook_receiver() as ops:
+        config = world.configure(
+            f"  gone: {{url: '{gone.json_url()}'}}\n  ops: {{url: '{ops.json_url()}'}}\n",
+            "[gone]",
+            "delivery: {operator_channel: ops}\n",
+        )
+        with world.deps(config) as deps:
+            channels = dict(deps.channels)
+            deps.channels = {"gone": channels["gone"]}  # dead-letter first, tell the operator below
+            world.publish(report(1, "Zetaland", "shelling"))
+            assert pipeline.run_cycle(deps, only_due=False)
+            assert [s[1] for s in world.statuses("gone")] == ["dead"]
+            gated = GatedChannel(channels["ops"])
+            deps.channels = {**channels, "ops": gated}  # type: ignore[dict-item]
+            told: list[int] = []
+            first = threading.Thread(target=lambda: told.append(pipeline.notify_operator(deps)))
+            first.start()
+            try:
+                assert gated.sending.wait(timeout=10)
+                second = pipeline.notify_operator(deps)  # the other scheduler thread, meanwhile
+            finally:
+                gated.gate.set()
+                first.join(timeout=30)
+            assert (told, second) == ([1], 0)
+            assert len(ops.requests.wait_for(1)) == 1
+            assert pipeline.notify_operator(deps) == 0
+    assert len(ops.requests) == 1
