@@ -74,7 +74,7 @@ import logging
 import re
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -84,7 +84,7 @@ import apprise
 from apprise import NotifyFormat
 
 from monitor.errors import DeliveryError
-from monitor.render import Limits, Message
+from monitor.render import Limits, Message, shorten
 
 __all__ = [
     "Channel",
@@ -103,10 +103,6 @@ REASON_MAX = 400  # characters kept of a failure reason
 APPRISE_WIKI = "https://github.com/caronc/apprise/wiki"
 
 CONVERTED_MARGIN = 0.75  # share of a body limit left to Markdown that Apprise converts to HTML
-
-
-def _shorten(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 # --- secrets --------------------------------------------------------------------------------------
@@ -298,9 +294,9 @@ def _failure_text(records: list[logging.LogRecord]) -> str:
             # requests wraps the OS error in pool/URL noise; the innermost [Errno N] text is the news
             errno = _ERRNO.findall(message)
             detail = f"Socket Exception: {errno[-1].strip()}" if errno else message
-            lines.append(_shorten(" ".join(detail.split()), 160))
+            lines.append(shorten(" ".join(detail.split()), 160))
         elif message.startswith("Response Details:"):
-            lines.append(_shorten(" ".join(message.split()), 160))
+            lines.append(shorten(" ".join(message.split()), 160))
     return "; ".join(dict.fromkeys(lines))
 
 
@@ -329,7 +325,7 @@ def _problem(url: str, records: list[logging.LogRecord], secrets: set[str]) -> s
         if r.levelno == logging.WARNING and "URL" not in _record_text(r)  # ERROR lines repeat the URL
     ]
     detail = scrub("; ".join(d.rstrip(". :") for d in details), secrets)
-    because = f": {_shorten(detail, REASON_MAX)}" if detail else " (missing or invalid parts)"
+    because = f": {shorten(detail, REASON_MAX)}" if detail else " (missing or invalid parts)"
     return f"Apprise cannot use this '{scheme}' URL{because}; see {APPRISE_WIKI}"
 
 
@@ -468,7 +464,7 @@ class Channel:
                 result = self._apprise.notify(body=body, title=message.subject, body_format=body_format)
             except Exception as exc:  # an Apprise bug must not take the delivery loop down
                 reason = scrub(f"{type(exc).__name__}: {exc}", self._secrets)
-                return DeliveryOutcome(ok=False, reason=_shorten(reason, REASON_MAX), retryable=True)
+                return DeliveryOutcome(ok=False, reason=shorten(reason, REASON_MAX), retryable=True)
         if result:
             return DeliveryOutcome(ok=True, reason=None, retryable=False)
         text = _failure_text(records)
@@ -478,7 +474,7 @@ class Channel:
         if not text:
             text = f"{self.service} reported a failure without details"
         retryable = is_retryable(text)
-        reason = _shorten(scrub(text, self._secrets), REASON_MAX)
+        reason = shorten(scrub(text, self._secrets), REASON_MAX)
         return DeliveryOutcome(ok=False, reason=reason, retryable=retryable)
 
     @contextmanager
@@ -516,15 +512,23 @@ def _text_part_as(pair: tuple[str, str] | None) -> Iterator[None]:
         _text_part.reset(token)
 
 
-def _hook_text_part() -> None:
-    """Let `Channel.send` supply the text/plain part of an HTML email (see the module docstring)."""
+def _hook_email_base(name: str, wrap: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+    """Replace the function `name` that Apprise's email plugin imported by `wrap(original)`, once (a
+    re-import of this module finds its hook and leaves it); nothing when Apprise no longer has it."""
     try:
         from apprise.plugins.email import base as email_base
     except ImportError:  # pragma: no cover
         return
-    original = getattr(email_base, "convert_between", None)
+    original = getattr(email_base, name, None)
     if original is None or getattr(original, "monitor_hook", False):
         return
+    hooked = wrap(original)
+    hooked.monitor_hook = True  # type: ignore[attr-defined]
+    setattr(email_base, name, hooked)
+
+
+def _text_part_hook(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Let `Channel.send` supply the text/plain part of an HTML email (see the module docstring)."""
 
     def convert_between(
         from_format: Any, to_format: Any, content: Any = None, *args: Any, **kwargs: Any
@@ -540,11 +544,10 @@ def _hook_text_part() -> None:
             return pair[1]
         return original(from_format, to_format, content, *args, **kwargs)
 
-    convert_between.monitor_hook = True  # type: ignore[attr-defined]
-    email_base.convert_between = convert_between
+    return convert_between
 
 
-_hook_text_part()
+_hook_email_base("convert_between", _text_part_hook)
 
 
 # --- email Message-ID -----------------------------------------------------------------------------
@@ -577,24 +580,16 @@ def _hook_reply_headers(plugin: Any) -> None:
     plugin._protocol_headers = protocol_headers
 
 
-def _hook_message_id() -> None:
+def _message_id_hook(original: Callable[..., Any]) -> Callable[..., Any]:
     """Let `Channel.send` choose the Message-ID of the email it sends (see the module docstring)."""
-    try:
-        from apprise.plugins.email import base as email_base
-    except ImportError:  # pragma: no cover
-        return
-    original = getattr(email_base, "make_msgid", None)
-    if original is None or getattr(original, "monitor_hook", False):
-        return
 
     def make_msgid(*args: Any, **kwargs: Any) -> str:
         return _message_id.get() or original(*args, **kwargs)
 
-    make_msgid.monitor_hook = True  # type: ignore[attr-defined]
-    email_base.make_msgid = make_msgid
+    return make_msgid
 
 
-_hook_message_id()
+_hook_email_base("make_msgid", _message_id_hook)
 
 
 # --- console:// -----------------------------------------------------------------------------------

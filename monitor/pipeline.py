@@ -655,7 +655,7 @@ def channel_templates(deps: Deps, name: str) -> Templates:
 
 def build_alert(row: PendingDelivery, watch_label: str | None, sources: Iterable[Source] = ()) -> Alert:
     match = row.match
-    hit = next((w for w in match.get("watches", []) if w.get("name") == row.watch), {})
+    hit = _hit(row)
     topics: list[str] = hit.get("topics") or match.get("topics", [])
     others = [s for s in sources if s.link != row.link or s.title != row.title]
     first_id = message_id(row.story_id, row.watch, row.channel, 0)

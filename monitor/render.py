@@ -39,7 +39,7 @@ import re
 import threading
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -52,6 +52,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from monitor.html_text import clean_line, html_to_text
+from monitor.match.rules import SEVERITY_ORDER
 
 __all__ = [
     "ALERT_PARTS",
@@ -73,11 +74,11 @@ __all__ = [
     "render_digest",
     "render_test",
     "sanitise_html",
+    "shorten",
     "templates_for",
 ]
 
 TOPIC_PRIORITY = ("escalation", "ceasefire")  # earlier wins the subject tag
-SEVERITY_ORDER = ("critical", "high", "medium", "low")  # highest first
 SUMMARY_MAX = 600
 SUBJECT_HEADLINE_MAX = 160
 
@@ -495,7 +496,8 @@ _CUTS = (
 )
 
 
-def _shorten(text: str, limit: int) -> str:
+def shorten(text: str, limit: int) -> str:
+    """`text` within `limit` characters: cut at a character, an ellipsis in place of the rest."""
     return text if len(text) <= limit else text[: max(limit - 1, 0)].rstrip() + "…"
 
 
@@ -533,14 +535,14 @@ def _summary_html(raw: str, limit: int | None) -> Markup:
         return Markup("")
     if limit is None or len(text) <= limit:
         return Markup(sanitise_html(raw))
-    return Markup(sanitise_html(_shorten(text, limit)))
+    return Markup(sanitise_html(shorten(text, limit)))
 
 
 def _alert_context(alert: Alert, form: str, cut: _Cut) -> dict[str, Any]:
     topics = _clean_list(alert.topics)
     headline = plain(alert.headline) or "(no headline)"
     if cut.headline is not None:
-        headline = _shorten(headline, cut.headline)
+        headline = shorten(headline, cut.headline)
     evidence = _clean_list(alert.evidence)
     all_sources = [
         {
@@ -558,7 +560,7 @@ def _alert_context(alert: Alert, form: str, cut: _Cut) -> dict[str, Any]:
     summary: str | Markup = (
         _summary_html(alert.summary, cut.summary)
         if form == "html"
-        else (_shorten(summary_text, cut.summary) if cut.summary and summary_text else "")
+        else (shorten(summary_text, cut.summary) if cut.summary and summary_text else "")
     )
     entities = _clean_list(alert.entities)
     return {
@@ -574,7 +576,7 @@ def _alert_context(alert: Alert, form: str, cut: _Cut) -> dict[str, Any]:
         "entities": entities if cut.entities else [],
         "entities_omitted": 0 if cut.entities else len(entities),
         "headline": headline,
-        "subject_headline": _shorten(headline, SUBJECT_HEADLINE_MAX),
+        "subject_headline": shorten(headline, SUBJECT_HEADLINE_MAX),
         "outlet": plain(alert.outlet) or "unknown outlet",
         "published": _published(alert.published_at),
         "published_at": _aware(alert.published_at),
@@ -622,9 +624,9 @@ def _subject(
     raw, problem = templates.run(part, context)
     subject = " ".join(raw.split())
     if limit.title and not limit.title_in_body and len(subject) > limit.title:
-        subject = _shorten(subject, limit.title)
+        subject = shorten(subject, limit.title)
     if limit.title_in_body and limit.body and len(subject) > limit.body // 3:
-        subject = _shorten(subject, limit.body // 3)
+        subject = shorten(subject, limit.body // 3)
     return subject, problem
 
 
@@ -677,25 +679,6 @@ def _fullest(
     return bodies[good], True
 
 
-def _fit(
-    render_form: Callable[[int], str],
-    steps: int,
-    budget: int | None,
-    protected: list[str],
-    last_resort: Callable[[int], str] | None = None,
-    *,
-    shrinking: bool = False,
-) -> str:
-    """The fullest rendering that fits the budget (see `_fullest`); else `last_resort` for the budget,
-    else the last step cut (never inside a protected string)."""
-    body, fits = _fullest(render_form, steps, budget, shrinking=shrinking)
-    if fits or budget is None:
-        return body
-    if last_resort is not None:
-        return last_resort(max(budget, 0))
-    return _hard_cut(body.rstrip("\n"), max(budget, 0), protected)
-
-
 def _headline_and_link(headline: str, link: Link | None, form: str, budget: int) -> str:
     """The smallest alert: its headline (shortened) and its link (whole, if it fits at all)."""
     shown = md_escape(headline) if form == "markdown" else neutralise(headline)
@@ -719,8 +702,55 @@ def _protected_links(link: Link | None, form: str) -> list[str]:
     if form == "markdown":
         return [f"<{link.shown()}>"]
     if form == "html":
-        return []  # an HTML body is never cut by characters (see _fit_html)
+        return []  # an HTML body is never cut by characters (see _compose)
     return [link.shown()]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What an alert and a digest message differ in: their templates, their fields at each step (step 0
+    shows everything, each later step less), how to search the steps, and what to do when none fits."""
+
+    prefix: str  # "" for an alert's templates, "digest_" for a digest's
+    context: Callable[[str, int], dict[str, Any]]  # (form, step) -> template fields
+    steps: int
+    shrinking: bool  # see `_fullest`
+    links: list[Link | None]  # never cut inside
+    last_resort: Callable[[str, int], str] | None = None  # (form, budget) -> a body when no step fits
+
+
+def _compose(plan: _Plan, templates: Templates, limit: Limits) -> Message:
+    """The subject and the three bodies, each the fullest step that fits the channel's limits; a text or
+    Markdown body that cannot fit is the plan's last resort or the last step cut, never inside a link;
+    HTML is never cut by characters (email, its only user, has no practical limit)."""
+    problems: list[str] = list(templates.broken)
+    subject, problem = _subject(templates, f"{plan.prefix}subject", plan.context("text", 0), limit)
+    problems += [problem] if problem else []
+    bodies: dict[str, str] = {}
+    for form in ("text", "markdown", "html"):
+        budget = _budget(limit, subject, form)
+
+        def one(step: int, form: str = form) -> str:
+            text, problem = templates.run(f"{plan.prefix}{form}", plan.context(form, step))
+            if problem and problem not in problems:
+                problems.append(problem)
+            return text
+
+        body, fits = _fullest(one, plan.steps, budget, shrinking=plan.shrinking)
+        if not fits and budget is not None and form != "html":
+            if plan.last_resort is not None:
+                body = plan.last_resort(form, max(budget, 0))
+            else:
+                protected = [p for link in plan.links for p in _protected_links(link, form)]
+                body = _hard_cut(body.rstrip("\n"), max(budget, 0), protected)
+        bodies[form] = body
+    return Message(
+        subject=subject,
+        text=bodies["text"],
+        markdown=bodies["markdown"],
+        html=bodies["html"],
+        problem="; ".join(problems) or None,
+    )
 
 
 # --- alerts ---------------------------------------------------------------------------------------
@@ -728,60 +758,33 @@ def _protected_links(link: Link | None, form: str) -> list[str]:
 
 def render(alert: Alert, *, templates: Templates | None = None, limit: Limits | None = None) -> Message:
     """The subject and the text, Markdown and HTML bodies for one alert (see the module docstring)."""
-    templates = templates or templates_for(None)
-    limit = limit or Limits()
-    problems: list[str] = list(templates.broken)
-    subject, problem = _subject(templates, "subject", _alert_context(alert, "text", _FULL), limit)
-    problems += [problem] if problem else []
     link = _link(alert.link)
-    bodies: dict[str, str] = {}
-    for form in ("text", "markdown", "html"):
-        budget = _budget(limit, subject, form)
-
-        def one(step: int, form: str = form) -> str:
-            text, problem = templates.run(form, _alert_context(alert, form, _CUTS[step]))
-            if problem and problem not in problems:
-                problems.append(problem)
-            return text
-
-        if form == "html":
-            bodies[form] = _fit_html(one, len(_CUTS), budget)
-        else:
-            headline = plain(alert.headline) or "(no headline)"
-            bodies[form] = _fit(
-                one,
-                len(_CUTS),
-                budget,
-                _protected_links(link, form),
-                lambda room, f=form, h=headline: _headline_and_link(h, link, f, room),
-            )
-    return Message(
-        subject=subject,
-        text=bodies["text"],
-        markdown=bodies["markdown"],
-        html=bodies["html"],
+    headline = plain(alert.headline) or "(no headline)"
+    plan = _Plan(
+        prefix="",
+        context=lambda form, step: _alert_context(alert, form, _CUTS[step]),
+        steps=len(_CUTS),
+        shrinking=False,
+        links=[link],
+        last_resort=lambda form, budget: _headline_and_link(headline, link, form, budget),
+    )
+    message = _compose(plan, templates or templates_for(None), limit or Limits())
+    return replace(
+        message,
         message_id=alert.message_id,
         in_reply_to=alert.in_reply_to,
         references=tuple(alert.references),
-        problem="; ".join(problems) or None,
     )
-
-
-def _fit_html(
-    render_form: Callable[[int], str], steps: int, budget: int | None, *, shrinking: bool = False
-) -> str:
-    """Like `_fit`, but markup is never cut by characters: the smallest rendering is sent whole (email,
-    the only HTML form's user, has no practical limit)."""
-    return _fullest(render_form, steps, budget, shrinking=shrinking)[0]
 
 
 # --- digests --------------------------------------------------------------------------------------
 
 
 def _severity_rank(severity: str) -> int:
-    """0 for critical ... 3 for low; anything else after low."""
+    """A sort key, highest severity first (`SEVERITY_ORDER`, shared with routing, runs lowest first). A
+    severity that is not one of them (absent or unknown in stored data) ranks lowest, below low."""
     lowered = severity.lower()
-    return SEVERITY_ORDER.index(lowered) if lowered in SEVERITY_ORDER else len(SEVERITY_ORDER)
+    return -SEVERITY_ORDER.index(lowered) if lowered in SEVERITY_ORDER else 1  # type: ignore[arg-type]
 
 
 def _newest_first_key(alert: Alert) -> float:
@@ -803,9 +806,12 @@ def _digest_groups(digest: Digest) -> list[tuple[str, str, list[Alert]]]:
     return groups
 
 
-def _digest_context(digest: Digest, form: str, keep: int | None) -> dict[str, Any]:
-    """The template fields of a digest; `keep` limits the stories shown (the rest are counted)."""
-    groups = _digest_groups(digest)
+def _digest_context(
+    digest: Digest, form: str, keep: int | None, groups: list[tuple[str, str, list[Alert]]] | None = None
+) -> dict[str, Any]:
+    """The template fields of a digest; `keep` limits the stories shown (the rest are counted); `groups`
+    is `_digest_groups(digest)` when the caller has it already."""
+    groups = _digest_groups(digest) if groups is None else groups
     counts: dict[str, int] = {}
     for alert in digest.alerts:
         severity = plain(alert.severity).lower() or "unknown"
@@ -870,36 +876,16 @@ def render_digest(
 ) -> Message:
     """One message with every story of the digest, grouped by watch (see `_digest_groups` for the order);
     when it does not fit the channel, the lowest-ranked stories are left out and counted."""
-    templates = templates or templates_for(None)
-    limit = limit or Limits()
-    problems: list[str] = list(templates.broken)
-    subject, problem = _subject(templates, "digest_subject", _digest_context(digest, "text", None), limit)
-    problems += [problem] if problem else []
     total = len(digest.alerts)
-    keeps = [None, *range(total - 1, -1, -1)]  # every story, then one fewer each step (never longer)
-    bodies: dict[str, str] = {}
-    for form in ("text", "markdown", "html"):
-        budget = _budget(limit, subject, form)
-
-        def one(step: int, form: str = form) -> str:
-            text, problem = templates.run(f"digest_{form}", _digest_context(digest, form, keeps[step]))
-            if problem and problem not in problems:
-                problems.append(problem)
-            return text
-
-        if form == "html":
-            bodies[form] = _fit_html(one, len(keeps), budget, shrinking=True)
-        else:
-            links = [_link(a.link) for a in digest.alerts]
-            protected = [p for link in links for p in _protected_links(link, form)]
-            bodies[form] = _fit(one, len(keeps), budget, protected, shrinking=True)
-    return Message(
-        subject=subject,
-        text=bodies["text"],
-        markdown=bodies["markdown"],
-        html=bodies["html"],
-        problem="; ".join(problems) or None,
+    groups = _digest_groups(digest)
+    plan = _Plan(
+        prefix="digest_",  # step 0: every story; each later step one fewer, so never longer
+        context=lambda form, step: _digest_context(digest, form, None if step == 0 else total - step, groups),
+        steps=total + 1,
+        shrinking=True,
+        links=[_link(a.link) for a in digest.alerts],
     )
+    return _compose(plan, templates or templates_for(None), limit or Limits())
 
 
 # --- notices --------------------------------------------------------------------------------------
@@ -929,7 +915,7 @@ def render_dead_letter(*, delivery_id: int, watch: str, channel: str, headline: 
         + "<br>\n".join(f"<b>{k}:</b> {_escape_html(v)}" for k, v in fields)
         + f"</p>\n<p>Retry it with: <code>{_escape_html(retry)}</code></p>\n"
     )
-    subject = f"[DELIVERY FAILED] {plain(channel)}: {_shorten(headline, SUBJECT_HEADLINE_MAX)}"
+    subject = f"[DELIVERY FAILED] {plain(channel)}: {shorten(headline, SUBJECT_HEADLINE_MAX)}"
     return Message(
         subject=neutralise(subject), text="\n".join(text) + "\n", markdown="\n".join(md) + "\n", html=html
     )

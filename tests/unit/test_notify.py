@@ -6,7 +6,6 @@ import logging
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -21,25 +20,12 @@ from monitor.notify import (
     scrub,
     secret_parts,
 )
-from monitor.render import Alert, Limits, render
+from monitor.render import Limits, render
 from tests.helpers.servers import free_port
+from tests.unit.test_render import ALERT  # one sample alert for the rendering and delivery tests
 
 REPO = Path(__file__).resolve().parents[2]
 CANARY = "canary7Q2xZ9vK4mW1"
-
-ALERT = Alert(
-    watch="karabakh",
-    severity="high",
-    topics=["ceasefire", "escalation"],
-    place="Nagorno-Karabakh",
-    entities=["Nagorno-Karabakh", "Armenia", "Azerbaijan"],
-    headline="Ceasefire violated as artillery shells Stepanakert",
-    outlet="TASS",
-    published_at=datetime(2020, 9, 27, 14, 5, tzinfo=UTC),
-    link="https://tass.com/world/1205?utm=x&id=2",
-    evidence=['escalation: "shells" (title)', 'ceasefire: "ceasefire" (title)'],
-    summary="Martial law and mobilisation were declared in Armenia.",
-)
 
 
 # --- failure classification -----------------------------------------------------------------------
