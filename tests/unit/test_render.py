@@ -234,7 +234,7 @@ def test_digest_orders_watches_by_highest_severity_and_stories_by_severity_then_
 
 def test_a_severity_the_rules_do_not_know_ranks_below_low_in_a_digest() -> None:
     """A story whose severity is not one of the rules' levels is ranked lowest (after low), in the subject
-    counts and in the story order, as routing ranks it."""
+    counts and in the story order."""
     odd = [story("zeta", "urgent", "Odd severity story", 50), story("alpha", "low", "Low story", 1)]
     message = render_digest(replace(DIGEST, alerts=odd))
     assert message.subject == "[DIGEST] 2 stories: 1 low, 1 urgent"
