@@ -224,6 +224,15 @@ def test_body_format_follows_the_service() -> None:
     assert Channel("d", "console://").text_only is True
 
 
+def test_slack_gets_plain_text_unless_the_url_asks_for_markdown() -> None:
+    """Slack, whose Markdown Apprise re-escapes into mrkdwn, gets the plain-text form; ?format=markdown
+    still selects Markdown; a Markdown service that Apprise does not re-escape keeps Markdown."""
+    slack = "slack://T1AAAAAAA/B1BBBBBBB/abcdefghijklmnopqrstuvwx/"
+    assert Channel("s", slack).text_only is True
+    assert Channel("s", f"{slack}?format=markdown").text_only is False
+    assert Channel("w", "whapi://abcdefabcdef/12345678901").text_only is False
+
+
 def test_apprise_retries_are_off_and_timeouts_capped_unless_the_url_sets_them() -> None:
     """Apprise never retries by itself; SMTP waits at most 10 s by default, and cto=/rto= in the URL win."""
     mail = Channel("m", "mailto://u:p@example.org?to=x@example.org&retry=5")._apprise[0]
