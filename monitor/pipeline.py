@@ -410,7 +410,9 @@ def release_held(deps: Deps) -> ReleaseSummary:
             continue
         if deps.next_digest is None:
             continue  # no scheduler to ask: the digest job folds them
-        fire = deps.next_digest(held.channel, oldest)
+        # after the last scheduled digest too: a row decided before it but committed after it missed
+        # nothing, it waits for the next one (rather than making a second digest at once)
+        fire = deps.next_digest(held.channel, max(oldest, held.last_digest_at or oldest))
         if fire is None:
             deps.log.warning(
                 "digest.never_fires", channel=held.channel, schedule=schedule.expression, action="sent now"

@@ -167,11 +167,14 @@ def message_id(story_id: int, watch: str, channel: str, seq: int) -> str:
 
 @dataclass(frozen=True)
 class HeldSummary:
-    """A channel's held rows: the oldest waiting for the next digest, the earliest release time."""
+    """A channel's held rows: the oldest waiting for the next digest, the earliest release time, and
+    when its last scheduled digest was folded (rows decided before it but committed after it are not
+    late for it: they wait for the next one)."""
 
     channel: str
     oldest_for_digest_at: datetime | None
     first_release_at: datetime | None
+    last_digest_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -682,7 +685,8 @@ class Store:
     # --- held rows and digests ------------------------------------------------------------------
 
     def held(self) -> list[HeldSummary]:
-        """Every channel with held rows: the oldest waiting for a digest and the earliest release time."""
+        """Every channel with held rows: the oldest waiting for a digest, the earliest release time and
+        the end of its last scheduled digest."""
         with self._session() as session:
             rows = session.exec(
                 select(
@@ -693,7 +697,21 @@ class Store:
                 .where(Delivery.status == "held")
                 .group_by(Delivery.channel)
             ).all()
-        return [HeldSummary(c, as_utc(oldest), as_utc(release)) for c, oldest, release in sorted(rows)]
+            last = dict(
+                session.exec(
+                    select(Delivery.channel, func.max(Delivery.period_end_at))
+                    .where(
+                        Delivery.kind == "digest",
+                        Delivery.held_for == "digest",
+                        col(Delivery.channel).in_([r[0] for r in rows]),
+                    )
+                    .group_by(Delivery.channel)
+                ).all()
+            )
+        return [
+            HeldSummary(c, as_utc(oldest), as_utc(release), as_utc(last.get(c)))
+            for c, oldest, release in sorted(rows)
+        ]
 
     def fold(
         self, channel: str, *, now: datetime, send_at: datetime, scheduled: bool, token: str = ""
@@ -732,6 +750,7 @@ class Store:
                 watch="",
                 channel=channel,
                 kind="digest",
+                held_for="digest" if scheduled else None,  # made by the schedule (see `held`)
                 reasons=[],
                 message_id=f"<digest-{int(now.timestamp())}.{token or channel_token(channel)}@news-monitor>",
                 created_at=now,

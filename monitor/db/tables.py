@@ -75,7 +75,8 @@ class Delivery(SQLModel, table=True):
     message_id: str | None = Field(default=None, max_length=200)  # RFC 5322 Message-ID, for threading
     # pending | sent | dead | held (routing waits) | folded (part of the digest `digest_id`)
     status: str = Field(default="pending", index=True, max_length=20)
-    held_for: str | None = Field(default=None, max_length=10)  # digest | rate | quiet
+    # why a held row waits: digest | rate | quiet; on a digest row "digest" when the schedule made it
+    held_for: str | None = Field(default=None, max_length=10)
     # when it is due to go out (held rows: not yet); ahead of now on a row released into quiet hours,
     # which waits for their end without holding back the channel's later rows (a critical alert)
     queued_at: datetime | None = _utc_column()

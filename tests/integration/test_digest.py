@@ -21,7 +21,9 @@ import pytest
 import sqlalchemy
 
 from monitor import cli, daemon, pipeline
+from monitor.db.store import NewItem
 from monitor.pipeline import Deps
+from monitor.routing import Disposition
 from monitor.settings import Config, load_config
 from tests.helpers.feed_server import FeedServer, feed_server
 from tests.helpers.servers import ReceivedRequest, smtp_server, webhook_receiver
@@ -344,7 +346,7 @@ def test_a_digest_due_in_quiet_hours_goes_out_when_they_end(world: World) -> Non
             world.at(datetime(2026, 1, 16, 5, 0, tzinfo=UTC))  # 06:00 in Berlin
             assert pipeline.run_digest(deps, "brief")
             assert pipeline.run_cycle(deps, only_due=False)
-            assert brief.requests == [] and world.statuses("brief")[-1] == ("digest", "pending", None)
+            assert brief.requests == [] and world.statuses("brief")[-1] == ("digest", "pending", "digest")
             world.at(datetime(2026, 1, 16, 5, 59, 59, tzinfo=UTC))
             assert pipeline.run_cycle(deps, only_due=False)
             assert brief.requests == []
@@ -535,7 +537,7 @@ def test_a_critical_alert_in_quiet_hours_is_not_held_back_by_a_digest_waiting_fo
             assert pipeline.run_cycle(deps, only_due=False)
             world.at(datetime(2026, 1, 15, 22, 0, tzinfo=UTC))  # 23:00 Berlin: folded, due at 07:00
             assert pipeline.run_digest(deps, "brief")
-            assert world.statuses("brief")[-1] == ("digest", "pending", None)
+            assert world.statuses("brief")[-1] == ("digest", "pending", "digest")
             world.at(datetime(2026, 1, 15, 23, 0, tzinfo=UTC))  # 00:00 Berlin
             world.publish(report(2, "Etaland", "missile strike"))  # critical
             assert pipeline.run_cycle(deps, only_due=False)
@@ -661,3 +663,39 @@ def test_overlapping_operator_notice_rounds_tell_the_operator_once(world: World)
             assert len(ops.requests.wait_for(1)) == 1
             assert pipeline.notify_operator(deps) == 0
     assert len(ops.requests) == 1
+
+
+@pytest.mark.integration
+def test_an_alert_committed_just_after_the_digest_fold_waits_for_the_next_digest(world: World) -> None:
+    """An alert whose transaction began before the 08:00 fold (created 07:59:59) but committed after it
+    is not 'overdue' at the next tick: no one-alert second digest right away; it is in the next one."""
+    with webhook_receiver() as brief:
+        config = world.configure(
+            f"  brief: {{url: '{brief.json_url()}', mode: digest, digest: '0 8 * * *'}}\n", "[brief]"
+        )
+        with world.deps(config) as deps:
+            world.publish(report(1, "Zetaland", "shelling"))
+            assert pipeline.run_cycle(deps, only_due=False)
+            world.at(datetime(2026, 1, 15, 8, 0, tzinfo=UTC))
+            assert pipeline.run_digest(deps, "brief")
+            brief.requests.wait_for(1)
+            late = datetime(2026, 1, 15, 7, 59, 59, tzinfo=UTC)  # the unit's clock reading; commits now
+            hit = {"name": "zeta", "severity": "high", "topics": ["escalation"]}
+            with deps.store.item_unit(late) as unit:
+                item = NewItem(
+                    "late", None, None, report(2, "Zetaland", "shelling"), "", late, {"watches": [hit]}
+                )
+                item_id = unit.add_item("wire", item)
+                assert item_id is not None
+                unit.join_story(item_id, item_id, outlet="wire", copy_of=None, title=item.title, topics=[])
+                unit.queue(
+                    watch="zeta", story_id=item_id, item_id=item_id, channels=["brief"], seq=0, kind="first",
+                    reasons=[], holds={"brief": Disposition(hold=True, reason="digest")},
+                )  # fmt: skip
+            world.at(datetime(2026, 1, 15, 8, 0, 30, tzinfo=UTC))
+            assert pipeline.run_cycle(deps, only_due=False)
+            assert len(brief.requests) == 1 and world.statuses("brief")[-1] == ("first", "held", "digest")
+            world.at(datetime(2026, 1, 16, 8, 0, tzinfo=UTC))
+            assert pipeline.run_digest(deps, "brief")
+            posts = brief.requests.wait_for(2)
+            assert headlines_in(posts[1].json()["message"]) == [report(2, "Zetaland", "shelling")]
