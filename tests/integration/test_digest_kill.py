@@ -1,6 +1,7 @@
 """A real SIGKILL between folding a digest and sending it: the `news-monitor run` daemon in a subprocess
-is killed the moment it logs `digest.folded`; the restarted daemon sends the digest, so nothing is lost
-and the digest arrives at most twice. Real parts: feed server, webhook receiver, SQLite file."""
+is killed the moment it logs `digest.folded`, while its channel answers 503 (so it cannot have delivered
+the digest before the kill lands); the restarted daemon, with the channel back, sends the digest, so
+nothing is lost and it arrives at most twice. Real parts: feed server, webhook receiver, SQLite file."""
 
 from __future__ import annotations
 
@@ -38,8 +39,9 @@ def test_sigkill_after_the_fold_commits_loses_nothing_and_sends_the_digest_at_mo
     tmp_path: Path,
 ) -> None:
     """Held alerts whose digest time has passed are folded at the daemon's first tick; SIGKILL on that
-    log line, restart: the digest with both alerts arrives once or twice, never not at all, and the
-    outbox ends with one sent digest and no held row."""
+    log line with the channel failing, so the digest is still pending after the kill; restart with the
+    channel back: the restarted daemon sends the digest with both alerts, accepted once (twice at most,
+    for a request in flight at the kill), and the outbox ends with one sent digest and no held row."""
     db = tmp_path / "monitor.db"
     with feed_server() as feeds, webhook_receiver() as hook:
         feeds.put(
@@ -61,7 +63,7 @@ def test_sigkill_after_the_fold_commits_loses_nothing_and_sends_the_digest_at_mo
             f"feeds:\n  - {{name: wire, url: '{feeds.url('/rss.xml')}'}}\n"
             "stories: {similarity: 1.0, copy_similarity: 1.0}\n"
             f"channels:\n  brief: {{url: '{hook.json_url()}', mode: digest, digest: '0 8 * * *'}}\n"
-            "delivery: {claim_lease: 1s}\n"
+            "delivery: {claim_lease: 1s, retry_base: 1s, retry_cap: 1s}\n"
             "rules: [rules/*.yaml]\n",
             encoding="utf-8",
         )
@@ -90,19 +92,27 @@ def test_sigkill_after_the_fold_commits_loses_nothing_and_sends_the_digest_at_mo
             if event.get("event") == "digest.folded":
                 first.proc.send_signal(signal.SIGKILL)
 
+        hook.status = 503  # down: whatever the first daemon tries before the kill lands fails
         first = start_daemon(config, stderr=tmp_path / "daemon.err", on_event=kill_on_fold)
         assert first.wait_event("digest.folded", timeout=60), first.stderr()
         assert first.kill() == -signal.SIGKILL
-        assert [r[0] for r in rows()] == ["first", "first", "digest"]  # the fold was committed
+        assert rows() == [
+            ("first", "folded"),
+            ("first", "folded"),
+            ("digest", "pending"),
+        ]  # committed, unsent
+        refused = len(hook.requests)  # each answered 503
+        hook.status = 200
 
         second = start_daemon(config, stderr=tmp_path / "daemon.err")
         try:
             wait_until(lambda: rows()[-1] == ("digest", "sent"), timeout=60, what="the digest marked sent")
+            assert second.wait_event("delivery.sent", timeout=10, channel="brief"), second.stderr()
         finally:
             assert second.stop() == 0, second.stderr()
         engine.dispose()
-    posts = list(hook.requests)
-    print(f"digest copies received after the kill: {len(posts)}")
+    posts = list(hook.requests)[refused:]
+    print(f"refused before the kill: {refused}; digest copies accepted after it: {len(posts)}")
     assert 1 <= len(posts) <= 2
     for post in posts:
         assert re.findall(r"Report \d", post.json()["message"]) == ["Report 1", "Report 2"]
