@@ -8,12 +8,15 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from monitor import __version__
 from monitor import log as logging_setup
 from monitor.errors import ConfigError, FeedError, MonitorError
 from monitor.settings import CONFIG_ENV, Config, default_config_path, load_config
+
+if TYPE_CHECKING:
+    from monitor.db.store import OutboxEntry
 
 EX_DATAERR = 65
 EX_CONFIG = 78
@@ -436,7 +439,7 @@ def _retry_delivery(store: Any, delivery_id: int, now: Any) -> int:
 _HELD_FOR = {"digest": "digest mode", "rate": "rate limit", "quiet": "quiet hours"}
 
 
-def _outbox_note(r: Any) -> str:
+def _outbox_note(r: OutboxEntry) -> str:
     """Why a row waits or where it went; else its last error (stored scrubbed: no URL, no secret)."""
     if r.status == "held":
         return f"held: {_HELD_FOR.get(r.held_for, r.held_for or 'routing')}"
@@ -448,7 +451,7 @@ def _outbox_note(r: Any) -> str:
     return error or "-"
 
 
-def _print_outbox(rows: list[Any]) -> None:
+def _print_outbox(rows: list[OutboxEntry]) -> None:
     """A fixed-width table. A held row's next attempt is its release time, or the channel's next digest."""
     header = (
         "ID",
