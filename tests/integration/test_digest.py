@@ -503,7 +503,9 @@ def test_outbox_lists_held_folded_and_digest_rows(world: World, capsys: pytest.C
             assert pipeline.run_cycle(deps, only_due=False)
             assert cli.main(["outbox", "-c", str(world.tmp / "monitor.yaml")]) == 0
             listing = capsys.readouterr().out
-            assert re.search(r" hook +zeta +first +held +0 +next digest", listing), listing
+            assert re.search(
+                r" hook +zeta +first +held +0 +next digest +held: digest mode$", listing, re.M
+            ), listing
             assert re.search(
                 r" chat +zeta +first +held +0 +2026-01-16 07:00:00 +held: quiet hours", listing
             ), listing
