@@ -713,9 +713,7 @@ class Store:
             for c, oldest, release in sorted(rows)
         ]
 
-    def fold(
-        self, channel: str, *, now: datetime, send_at: datetime, scheduled: bool, token: str = ""
-    ) -> Fold:
+    def fold(self, channel: str, *, now: datetime, send_at: datetime, scheduled: bool) -> Fold:
         """In one transaction, turn a channel's held rows into one digest row due at `send_at` (member
         rows become `folded`). `scheduled` (the digest's cron time) takes every held row; otherwise only
         rows with a release time, and one such row alone is released as itself. Returns what was done;
@@ -728,11 +726,10 @@ class Store:
             if not rows:
                 return Fold(None, None, 0)
             ids = [r.id for r in rows]
-            claimed = {"status": "held"}
             if len(rows) == 1 and not scheduled:
                 done = session.execute(
                     update(Delivery)
-                    .where(col(Delivery.id) == ids[0], col(Delivery.status) == claimed["status"])
+                    .where(col(Delivery.id) == ids[0], col(Delivery.status) == "held")
                     .values(status="pending", next_attempt_at=send_at, queued_at=send_at)
                 )
                 if done.rowcount != 1:
@@ -752,7 +749,7 @@ class Store:
                 kind="digest",
                 held_for="digest" if scheduled else None,  # made by the schedule (see `held`)
                 reasons=[],
-                message_id=f"<digest-{int(now.timestamp())}.{token or channel_token(channel)}@news-monitor>",
+                message_id=f"<digest-{int(now.timestamp())}.{channel_token(channel)}@news-monitor>",
                 created_at=now,
                 next_attempt_at=send_at,
                 queued_at=send_at,
