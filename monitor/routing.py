@@ -59,8 +59,9 @@ IMMEDIATE, DIGEST = "immediate", "digest"
 
 
 def _rank(level: str | None) -> int:
-    """Unknown or missing severity ranks as medium, as alerts render it."""
-    return SEVERITY_ORDER.index(level) if level in SEVERITY_ORDER else 1  # type: ignore[arg-type]
+    """The place in the one severity order (`monitor.match.rules.SEVERITY_ORDER`, low first); unknown or
+    missing ranks below low, as the alert policy and the renderer rank it."""
+    return SEVERITY_ORDER.index(level) if level in SEVERITY_ORDER else -1  # type: ignore[arg-type]
 
 
 # --- parsing (used by the settings loader, errors become file:line messages) -----------------------
@@ -340,8 +341,9 @@ def route_for(
 
 
 def admits(route: Route, *, severity: str | None, topics: Iterable[str]) -> bool:
-    """True when the alert is severe enough for the route and has a topic of each set the route names."""
-    if _rank(severity) < _rank(route.min_severity):
+    """True when the alert is severe enough for the route and has a topic of each set the route names.
+    The lowest minimum (the default, "everything") also takes an alert whose severity is unknown."""
+    if _rank(route.min_severity) > 0 and _rank(severity) < _rank(route.min_severity):
         return False
     have = frozenset(topics)
     return all(not wanted.isdisjoint(have) for wanted in route.topics)
@@ -424,10 +426,11 @@ def digest_stories(entries: Sequence[DigestEntry]) -> list[DigestStory]:
         stories.setdefault((entry.watch, entry.story_id), []).append(entry)
     out = []
     for rows in stories.values():
-        top = max(rows, key=lambda e: _rank(e.severity))
+        top = max(rows, key=lambda e: _rank(e.severity))  # a known severity beats an unknown one
         out.append(
             DigestStory(
                 entry=max(rows, key=lambda e: (e.seq, e.id)),
+                # none known (updates for more sources carry no hit): shown as medium, like a single alert
                 severity=top.severity if top.severity in SEVERITY_ORDER else "medium",  # type: ignore[misc]
                 first=any(e.seq == 0 for e in rows),
                 ids=tuple(e.id for e in rows),

@@ -61,8 +61,9 @@ def test_watch_overrides_replace_channel_defaults_and_topics_on_both_sides_must_
         ("high", None, "critical", ["escalation"], True),
         ("low", {"ceasefire"}, "critical", ["escalation"], False),
         ("low", {"ceasefire"}, "low", ["escalation", "ceasefire"], True),
-        ("medium", None, None, [], True),  # no severity recorded: treated as medium, as rendered
-        ("high", None, None, [], False),
+        ("low", None, None, [], True),  # no severity recorded: the default minimum still takes it
+        ("medium", None, None, [], False),  # ... but it ranks below low, as policy and render rank it
+        ("high", None, "bogus", [], False),
     ],
 )
 def test_admits_by_minimum_severity_and_topic(
@@ -235,3 +236,14 @@ def test_digest_stories_fold_a_first_alert_and_its_updates_into_one_story() -> N
         (2, "low", False, (2,)),
         (5, "high", True, (5,)),
     ]
+
+
+def test_digest_stories_rank_an_unknown_severity_below_low() -> None:
+    """A story's rows with a known severity decide it over rows without one (ranked below low, in the one
+    severity order of monitor.match.rules); with none known it shows as medium, like a single alert."""
+    entries = [
+        DigestEntry(1, "w", 10, 0, "low"),
+        DigestEntry(2, "w", 10, 1, None),
+        DigestEntry(3, "w", 20, 1, None),
+    ]
+    assert [(s.ids, s.severity) for s in digest_stories(entries)] == [((1, 2), "low"), ((3,), "medium")]
