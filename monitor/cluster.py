@@ -3,21 +3,34 @@
 `news-monitor cluster` and the daemon share `StoryClusterer`, so a backtest measures exactly what runs.
 
 How an item joins a story
-    Candidates come from an inverted index over the content words (title + summary, stop words dropped,
-    light stemming) of the items inside the time window: the item's rarest words fetch the items that share
-    them, and only those whose overlap could still reach the joining bar are verified. That keeps each step
-    near-constant however long the history. A candidate is verified with an IDF-weighted Jaccard
-    similarity (rare words such as place and person names weigh most; IDF is counted over the window),
-    *entity evidence* (shared capitalised names) and *time evidence* (the bar rises with the time between
-    the two reports, so two strikes on the same city on different days stay apart while the same event
-    told in different words on the same day joins). A story is also compared as a whole: the centroid of
-    its first independent members (each word weighted by the share of members using it) must clear the
-    same bar. The item joins the best verified story, else founds a new story named after its own id.
+    Each item is a TF-IDF vector over the Snowball stems of its title and summary (stop words dropped; IDF
+    counted over the items inside the time window, so a word that is everywhere this week, such as the name
+    of an ongoing war, weighs little while the place and people of one event weigh much). The item is
+    compared, by cosine, with every window item that shares a rare word with it (an inverted index), and
+    joins the story of the best one that clears the bar, provided it also resembles that story's first item
+    (`seed_similarity`: single-link chains drift, A like B, B like C, C nothing like A). Else it founds a new
+    story named after its own id. The bar combines three kinds of evidence:
+
+    - text: the cosine itself (`similarity` is the bar for two reports of the same hour);
+    - time: the bar rises with the hours between the two reports (`time_penalty` at a full window apart),
+      so two strikes on one city on different days stay apart while the same event retold the same day joins;
+    - entities: without a shared name the bar is `alone_similarity`. A name is a word capitalised inside a
+      sentence (a cheap stand-in for named entities that works whatever the rule pack); it is shared when it
+      occurs anywhere in the other item, so a name that opens one headline still counts.
+
+    A story stays open while any of its members is inside the window, so a long event (a trial, an
+    eruption) keeps one story; each item is still only ever compared with reports inside the window.
+
+Why not MinHash-LSH or SimHash
+    They estimate plain Jaccard over shingles: good for near-duplicates, blind to rare-word weighting, so the
+    same event told in other words (what matters here) falls below any threshold that keeps different events
+    apart. For one-paragraph items an exact inverted index over the window's rare words is cheaper than
+    hashing (a few hundred postings per item) and gives the exact weighted similarity.
 
 Syndication
-    An item whose words nearly equal (plain Jaccard ≥ `copy_similarity`) an earlier member's, or whose
-    canonical link is the same, is a copy of it: it is listed as an outlet carrying the story but does not
-    count as an independent source.
+    An item whose words nearly equal (plain Jaccard >= `copy_similarity`) an earlier member's, or whose
+    canonical link is the same, is a copy of it: listed as an outlet carrying the story, not counted as an
+    independent source.
 
 Memory
     Everything older than the window (relative to the newest item seen) is evicted, so memory is bounded by
@@ -30,11 +43,12 @@ import heapq
 import html
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from monitor.match.text import stem as snowball_stem
 
 __all__ = [
     "Assignment",
@@ -53,16 +67,13 @@ class ClusterParams:
     """Knobs of the story clustering; `settings.StorySettings` fills them from `stories:` in the config."""
 
     window: timedelta = timedelta(hours=48)  # how far apart two reports of one event may be
-    similarity: float = 0.08  # IDF-weighted Jaccard needed to join a story (same hour, shared name)
-    time_penalty: float = 0.4  # added to `similarity` at a distance of one full window
-    alone_similarity: float = 0.25  # needed when the two reports share no capitalised name
+    similarity: float = 0.18  # cosine needed to join a story (same hour, shared name)
+    time_penalty: float = 0.5  # added to `similarity` at a distance of one full window
+    alone_similarity: float = 0.4  # needed when the two reports share no name
     copy_similarity: float = 0.75  # plain Jaccard from which an item is a syndicated copy
+    seed_similarity: float = 0.1  # cosine also needed with the story's first item, so stories cannot drift
     idf_floor: int = 1000  # IDF is computed as if the window held at least this many items
-    seed_similarity: float = 0.08  # also needed with the story's first item, so stories cannot drift
     common_share: float = 0.02  # words in more than this share of the window do not fetch candidates
-    probe_words: int = 8  # at most this many of an item's rarest words fetch candidates
-    profile_members: int = 8  # a story's centroid is built from its first this many independent members
-    profile_margin: float = 0.0  # added to the bar when an item is compared with a story's centroid
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,26 +93,32 @@ class Assignment:
     story: str  # story id: the id of the item that founded the story
     created: bool  # this item founded the story
     copy_of: str | None  # id of the earlier member this item reprints (not an independent source)
-    score: float  # verified similarity with the best member (1.0 for a copy, 0.0 for a new story)
+    score: float  # cosine with the best member (1.0 for a copy, 0.0 for a new story)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # hashed by identity: postings and candidate sums key on entries
 class _Entry:
     id: str
     story: str
-    outlet: str
     link: str | None
-    at: datetime
+    ts: float  # publication time, POSIX seconds (float arithmetic is far cheaper than datetime's)
     words: frozenset[str]
     names: frozenset[str]
     copy_of: str | None
-    weight: float  # sum of the words' IDF when the item arrived (IDF drifts little within a window)
+    vector: dict[str, float]  # word -> IDF when the item arrived (IDF drifts little within a window)
+    norm: float
+
+
+@dataclass(slots=True)
+class _Story:
+    seed: _Entry  # the first item (or, after a restart, the first restored one): members must resemble it
+    alive: int = 0  # members inside the window; the story closes when none is left
 
 
 # --- text ----------------------------------------------------------------------------------------
 
 _TAG = re.compile(r"<[^>]*>")
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_WORD = re.compile(r"\w+(?:['’]\w+)*")  # then only those starting with a letter count (see _stem)
 _STOP = frozenset(
     [
         "a",
@@ -270,54 +287,55 @@ def _plain(text: str) -> str:
     return text
 
 
-def _stem(word: str) -> str:
-    """Crude but fast: plural and possessive endings off, then the first seven letters."""
-    if word.endswith("'s") or word.endswith("’s"):
-        word = word[:-2]
-    elif len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
-        word = word[:-1]
-    return word[:7]
-
-
 _STEMS: dict[str, str] = {}  # lower-cased word -> stem ("" for a stop word); cleared when large
 
 
-def content_words(title: str, summary: str = "") -> frozenset[str]:
-    """Stemmed, lower-cased words of title and summary, stop words and one-letter words dropped."""
-    text = _plain(f"{title}\n{summary}").lower()
+def _stem(word: str) -> str:
+    """Snowball stem of a lower-cased word, possessive dropped (cached): "taxes" = "tax", "erupting" =
+    "eruption" = "erupt", which a prefix cut or plural strip alone would keep apart."""
+    stem = _STEMS.get(word)
+    if stem is None:
+        if len(_STEMS) > 200_000:
+            _STEMS.clear()
+        plain = word.replace("’", "'")
+        if plain.endswith("'s"):
+            plain = plain[:-2]
+        keep = len(plain) > 1 and plain[0].isalpha() and plain not in _STOP
+        stem = _STEMS[word] = snowball_stem(plain) if keep else ""
+    return stem
+
+
+# A capitalised word right after another word (or a comma): not at the start of a sentence or quote.
+_NAME = re.compile(r"(?<=[\w,]\s)[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’]+")
+
+
+def _features(title: str, summary: str = "") -> tuple[frozenset[str], frozenset[str]]:
+    """(content words, names) of an item: see `content_words` and `names`."""
     stems = _STEMS
-    if len(stems) > 200_000:
-        stems.clear()
-    found = set()
-    for word in _WORD.findall(text):
-        stem = stems.get(word)
-        if stem is None:
-            stem = stems[word] = _stem(word) if len(word) > 1 and word not in _STOP else ""
-        found.add(stem)
+    title, summary = _plain(title), _plain(summary)
+    title_words = _WORD.findall(title.lower())
+    words = {stems.get(w) or _stem(w) for w in title_words}
+    words.update(stems.get(w) or _stem(w) for w in _WORD.findall(summary.lower()))
+    words.discard("")
+    capitalised = _NAME.findall(summary)
+    title_names = _NAME.findall(title)
+    if len(title_names) <= 0.5 * len(title_words):  # a Title Case headline is no evidence
+        capitalised += title_names
+    found = {stems.get(w) or _stem(w) for w in map(str.lower, capitalised)}
     found.discard("")
-    return frozenset(found)
+    return frozenset(words), frozenset(found)
 
 
-_SENTENCE = re.compile(r"[.!?:;\"“”‘’(\[]+\s*|\s[-–—|]\s|\n")
-_CAPITALISED = re.compile(r"(?<=[\s'’])[A-ZÀ-ÖØ-ÞĀ-Ž][^\W\d_]+")
+def content_words(title: str, summary: str = "") -> frozenset[str]:
+    """Stems of the words of title and summary, stop words and one-letter words dropped."""
+    return _features(title, summary)[0]
 
 
 def names(title: str, summary: str = "") -> frozenset[str]:
-    """Capitalised words that do not start a sentence: a cheap stand-in for named entities (places,
-    people, organisations) that works the same whatever the rule pack. A Title Case headline gives no
-    evidence (every word is capitalised there), so only its summary's names count."""
-    found: set[str] = set()
-    for text in (title, summary):
-        if not text:
-            continue
-        text = _plain(text)
-        capitalised: list[str] = []
-        for sentence in _SENTENCE.split(text):
-            capitalised += _CAPITALISED.findall(" " + sentence.strip()[1:] if sentence else "")
-        if text is title and len(capitalised) > 0.5 * len(_WORD.findall(text)):
-            continue
-        found.update(_stem(w.lower()) for w in capitalised if w.lower() not in _STOP)
-    return frozenset(found)
+    """Stems of capitalised words that do not start a sentence: a cheap stand-in for named entities
+    (places, people, organisations) that works the same whatever the rule pack. A Title Case headline gives
+    no evidence (every word is capitalised there), so only its summary's names count."""
+    return _features(title, summary)[1]
 
 
 def _aware(value: datetime) -> datetime:
@@ -325,16 +343,6 @@ def _aware(value: datetime) -> datetime:
 
 
 # --- clustering ----------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class _Story:
-    seed: _Entry  # the first item: every member must resemble it (no drift)
-    counts: Counter[str]  # word -> how many of the profile's members contain it
-    names: set[str]
-    size: int = 0  # members in the profile (the first `profile_members` independent ones)
-    mass: float = 0.0  # sum of the profile members' weights
-    last_at: datetime | None = None
 
 
 @dataclass
@@ -345,13 +353,14 @@ class StoryClusterer:
 
     def __post_init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
-        self._postings: dict[str, set[str]] = {}  # word -> ids of window items containing it
-        self._expiry: list[tuple[datetime, int, str]] = []  # min-heap on time
-        self._stories: dict[str, _Story] = {}  # story id -> profile, while its first item is in the window
+        self._postings: dict[str, dict[_Entry, float]] = {}  # word -> {window item: its weight}
+        self._expiry: list[tuple[float, int, str]] = []  # min-heap on time
+        self._stories: dict[str, _Story] = {}  # story id -> story, while one of its members is in the window
         self._links: dict[str, str] = {}  # canonical link -> id of the first item with it
         self._texts: dict[frozenset[str], str] = {}  # word set -> id of the first item with it
-        self._newest: datetime | None = None
+        self._newest: float | None = None
         self._seq = 0
+        self._window = self.params.window.total_seconds()
 
     def __len__(self) -> int:
         """Items currently inside the window."""
@@ -362,209 +371,197 @@ class StoryClusterer:
         known = self._entries.get(doc.id)
         if known is not None:  # the same item again (edited or re-sent): same story, not a new source
             return Assignment(story=known.story, created=False, copy_of=known.copy_of or known.id, score=1.0)
-        params = self.params
-        at = self._time(doc)
-        words, found_names = content_words(doc.title, doc.summary), names(doc.title, doc.summary)
-        idf = self._idfs(words)
-        weight = sum(idf.values())
+        ts = self._time(doc)
+        words, found_names = _features(doc.title, doc.summary)
+        vector, norm = self._vector(words)
         copy = self._entries.get(self._links.get(doc.link, "")) if doc.link else None
         if copy is None and words:
             copy = self._entries.get(self._texts.get(words, ""))
-        best: tuple[float, str] | None = None
-        if copy is None:
-            window = params.window
-            shared = self._overlaps(words, idf, weight)
-            floor = params.similarity
-            by_story: dict[str, float] = {}
-            for key, inter in shared.items():
-                other = self._entries[key]
-                if abs(at - other.at) > window:
-                    continue
-                union = weight + other.weight - inter
-                if union > 0 and len(words) + len(other.words) > 0:
-                    plain = len(words & other.words) if inter / union >= params.copy_similarity * 0.5 else 0
-                    if plain and plain / (len(words) + len(other.words) - plain) >= params.copy_similarity:
-                        if copy is None or other.at < copy.at:
-                            copy = other
-                        continue
-                similarity = inter / max(union, 1e-9)
-                if similarity >= floor and similarity >= self._bar(at, other.at, found_names, other.names):
-                    if similarity > by_story.get(other.story, 0.0):
-                        by_story[other.story] = similarity
-                elif params.profile_members > 1 and other.story not in by_story:
-                    by_story[other.story] = 0.0
-            if copy is None:
-                for story_id, member_score in by_story.items():
-                    story = self._stories.get(story_id)
-                    if story is None or abs(at - story.seed.at) > window:
-                        continue
-                    score = member_score
-                    if story.size > 1:
-                        score = max(score, self._profile_score(words, idf, weight, found_names, at, story))
-                    if score <= 0.0 or (best is not None and score <= best[0]):
-                        continue
-                    if story.seed is not None and not self._fits_seed(words, idf, weight, story.seed):
-                        continue
-                    best = (score, story_id)
+        story_id, score = doc.id, 0.0
+        if copy is None and words:
+            copy, story_id, score = self._search(doc.id, ts, words, found_names, vector, norm)
+        copy_of = None
         if copy is not None:
             story_id, copy_of, score = copy.story, copy.copy_of or copy.id, 1.0
-        elif best is not None:
-            (score, story_id), copy_of = best, None
-        else:
-            story_id, copy_of, score = doc.id, None, 0.0
-        self._add(doc, at, words, found_names, story_id, copy_of, weight)
+        self._add(doc, ts, words, found_names, story_id, copy_of, vector, norm)
         return Assignment(story=story_id, created=story_id == doc.id, copy_of=copy_of, score=round(score, 3))
 
     def restore(self, doc: StoryDoc, story: str, copy_of: str | None = None) -> None:
         """Put back an item whose story was decided earlier (daemon start-up, another instance's item)."""
         if doc.id in self._entries:
             return
-        words = content_words(doc.title, doc.summary)
-        weight = sum(self._idfs(words).values())
-        self._add(doc, self._time(doc), words, names(doc.title, doc.summary), story, copy_of, weight)
+        words, found_names = _features(doc.title, doc.summary)
+        vector, norm = self._vector(words)
+        self._add(doc, self._time(doc), words, found_names, story, copy_of, vector, norm)
 
     # --- internals -------------------------------------------------------------------------------
 
-    def _time(self, doc: StoryDoc) -> datetime:
+    def _time(self, doc: StoryDoc) -> float:
         if doc.published_at is not None:
-            return _aware(doc.published_at)
-        return self._newest or datetime.now(UTC)
+            return _aware(doc.published_at).timestamp()
+        return self._newest if self._newest is not None else datetime.now(UTC).timestamp()
 
-    def _idfs(self, words: frozenset[str]) -> dict[str, float]:
-        """Inverse document frequency over the window (this item counted in), as if the window held at
-        least `idf_floor` items: a young or quiet window must not make every shared word look common."""
+    def _vector(self, words: frozenset[str]) -> tuple[dict[str, float], float]:
+        """IDF weights over the window (this item counted in), as if the window held at least `idf_floor`
+        items: a young or quiet window must not make every shared word look rare."""
         postings = self._postings
         items = max(len(self._entries), self.params.idf_floor) + 2
         log = math.log
-        return {w: log(items / (len(postings.get(w, ())) + 2)) + 0.5 for w in words}
+        vector = {w: log(items / (len(postings.get(w, ())) + 2)) + 0.5 for w in words}
+        return vector, math.sqrt(sum(v * v for v in vector.values())) or 1.0
 
-    def _overlaps(self, words: frozenset[str], idf: dict[str, float], weight: float) -> dict[str, float]:
-        """Window items that could clear the lowest bar -> the IDF-weighted size of their overlap.
+    def _search(
+        self,
+        item_id: str,
+        ts: float,
+        words: frozenset[str],
+        found_names: frozenset[str],
+        vector: dict[str, float],
+        norm: float,
+    ) -> tuple[_Entry | None, str, float]:
+        """(earlier item this one copies, or None; story to join; cosine with its best member).
 
-        An inverted index on words instead of MinHash-LSH: exact, and for one-paragraph items cheaper.
-        Only the item's rarest words (at most `probe_words`, each in at most `common_share` of the
-        window) fetch candidates; a candidate is then kept only if its overlap could still reach the
-        lowest joining bar, and only then are the two word sets intersected."""
+        Candidates are the window items sharing a rare word (one in at most `common_share` of the window);
+        their dot product over rare words is summed from the postings, and only candidates whose
+        product, plus the most the common words could add, reaches the bar for their time distance are
+        verified."""
         params = self.params
         postings = self._postings
         limit = max(len(self._entries), params.idf_floor) * params.common_share
-        probes = sorted((w for w in words if w in postings), key=idf.__getitem__, reverse=True)
-        probes = [w for w in probes[: params.probe_words] if len(postings[w]) <= limit]
-        if not probes:
-            return {}
-        acc: dict[str, float] = {}
-        get = acc.get
-        for word in probes:
-            value = idf[word]
-            for key in postings[word]:
-                acc[key] = get(key, 0.0) + value
-        rest = weight - sum(idf[w] for w in probes)  # the most the unprobed words can add
-        lowest = min(params.similarity, params.seed_similarity)
-        factor = lowest / (1 + lowest)  # J >= b  <=>  overlap >= b / (1 + b) * (weight_a + weight_b)
-        entries = self._entries
-        found: dict[str, float] = {}
-        for key, probed in acc.items():
-            other = entries[key]
-            if probed + rest < factor * (weight + other.weight):
+        dots: dict[_Entry, float] = {}
+        get = dots.get
+        common: list[tuple[str, float]] = []
+        for word, weight in vector.items():
+            posting = postings.get(word)
+            if posting is None:
                 continue
-            found[key] = sum(idf[w] for w in words & other.words)
-        return found
+            if len(posting) > limit:
+                common.append((word, weight))
+                continue
+            for other, other_weight in posting.items():
+                dots[other] = get(other, 0.0) + weight * other_weight
+        # A common word's weight in another item is close to its weight now (IDF drifts little): with
+        # margin, this bounds what the unprobed words can add.
+        slack = 1.5 * sum(weight * weight for _, weight in common)
+        window = self._window
+        base, slope = params.similarity, params.time_penalty / window
+        alone, copy_floor = params.alone_similarity, self._copy_floor
+        copy: _Entry | None = None
+        by_story: dict[str, float] = {}
+        for other, dot in dots.items():
+            distance = abs(ts - other.ts)
+            if distance > window:
+                continue
+            bar = base + slope * distance
+            if dot + slack < (bar if bar < copy_floor else copy_floor) * norm * other.norm:
+                continue
+            if common:
+                other_vector = other.vector
+                for word, weight in common:
+                    other_weight = other_vector.get(word)
+                    if other_weight is not None:
+                        dot += weight * other_weight
+            similarity = dot / (norm * other.norm)
+            if similarity >= copy_floor and self._is_copy(words, other.words):
+                if copy is None or (other.ts, other.id) < (copy.ts, copy.id):
+                    copy = other
+                continue
+            if similarity < bar:
+                continue
+            if similarity < alone and found_names.isdisjoint(other.words) and other.names.isdisjoint(words):
+                continue
+            if similarity > by_story.get(other.story, 0.0):
+                by_story[other.story] = similarity
+        if copy is not None:
+            return copy, copy.story, 1.0
+        stories = self._stories
+        ranked = (
+            sorted(by_story.items(), key=lambda pair: (-pair[1], pair[0]))
+            if len(by_story) > 1
+            else by_story.items()
+        )
+        for story_id, similarity in ranked:
+            story = stories.get(story_id)
+            if story is not None and self._fits_seed(vector, norm, story.seed):
+                return None, story_id, similarity
+        return None, item_id, 0.0
 
-    def _bar(self, at: datetime, other_at: datetime, found: frozenset[str], other_names: Any) -> float:
-        """The similarity needed to join: higher with the time between the reports, and without a shared
-        capitalised name."""
-        params = self.params
-        distance = abs((at - other_at).total_seconds()) / params.window.total_seconds()
-        bar = params.similarity + params.time_penalty * min(distance, 1.0)
-        if found.isdisjoint(other_names):
-            bar = max(bar, params.alone_similarity)
-        return bar
+    @property
+    def _copy_floor(self) -> float:
+        """Cosine below which two items cannot be copies: plain Jaccard J >= c implies cosine >= c (and
+        IDF weighting moves it little), so verifying the word sets is needed only above it."""
+        return min(self.params.copy_similarity, 1.0) * 0.7
 
-    def _profile_score(
-        self,
-        words: frozenset[str],
-        idf: dict[str, float],
-        weight: float,
-        found: frozenset[str],
-        at: datetime,
-        story: _Story,
-    ) -> float:
-        """Weighted Jaccard between the item and the story's centroid (each word weighs its IDF times the
-        share of the profile's members that contain it), if it clears the bar, else 0. A story told by
-        several outlets has more words for a new report to meet than any one of its members."""
-        counts, size = story.counts, story.size
-        inter = sum(idf[w] * counts[w] for w in words if w in counts) / size
-        similarity = inter / max(weight + story.mass / size - inter, 1e-9)
-        assert story.last_at is not None
-        bar = self._bar(at, story.last_at, found, story.names) + self.params.profile_margin
-        return similarity if similarity >= bar else 0.0
+    def _is_copy(self, words: frozenset[str], other: frozenset[str]) -> bool:
+        shared = len(words & other)
+        return shared / (len(words) + len(other) - shared) >= self.params.copy_similarity
 
-    def _fits_seed(self, words: frozenset[str], idf: dict[str, float], weight: float, seed: _Entry) -> bool:
+    def _fits_seed(self, vector: dict[str, float], norm: float, seed: _Entry) -> bool:
         """Single-link chains drift (A like B, B like C, C nothing like A); every member must also resemble
-        the story's first item, which must still be inside the window."""
-        inter = sum(idf[w] for w in words & seed.words)
-        return inter / max(weight + seed.weight - inter, 1e-9) >= self.params.seed_similarity
+        the story's first item."""
+        seed_vector = seed.vector
+        dot = 0.0
+        for word, weight in vector.items():
+            other_weight = seed_vector.get(word)
+            if other_weight is not None:
+                dot += weight * other_weight
+        return dot / (norm * seed.norm) >= self.params.seed_similarity
 
     def _add(
         self,
         doc: StoryDoc,
-        at: datetime,
+        ts: float,
         words: frozenset[str],
         found_names: frozenset[str],
         story_id: str,
         copy_of: str | None,
-        weight: float,
+        vector: dict[str, float],
+        norm: float,
     ) -> None:
-        entry = _Entry(doc.id, story_id, doc.outlet, doc.link, at, words, found_names, copy_of, weight)
+        entry = _Entry(doc.id, story_id, doc.link, ts, words, found_names, copy_of, vector, norm)
         self._entries[doc.id] = entry
         if doc.link:
             self._links.setdefault(doc.link, doc.id)
         if words:
             self._texts.setdefault(words, doc.id)
         story = self._stories.get(story_id)
-        if story is None and story_id == doc.id:
-            story = self._stories[story_id] = _Story(entry, Counter(), set())
-        if story is not None:
-            if story.last_at is None or at > story.last_at:
-                story.last_at = at
-            if copy_of is None and story.size < self.params.profile_members:
-                story.counts.update(words)
-                story.names.update(found_names)
-                story.size += 1
-                story.mass += weight
+        if story is None:  # a new story, or (restore) the first of its members still inside the window
+            story = self._stories[story_id] = _Story(entry)
+        story.alive += 1
         postings = self._postings
-        for word in words:
-            members = postings.get(word)
-            if members is None:
-                postings[word] = {doc.id}
+        for word, weight in vector.items():
+            posting = postings.get(word)
+            if posting is None:
+                postings[word] = {entry: weight}
             else:
-                members.add(doc.id)
+                posting[entry] = weight
         self._seq += 1
-        heapq.heappush(self._expiry, (at, self._seq, doc.id))
-        if self._newest is None or at > self._newest:
-            self._newest = at
-        self._evict()
+        heapq.heappush(self._expiry, (ts, self._seq, doc.id))
+        if self._newest is None or ts > self._newest:
+            self._newest = ts
+        self._evict(self._newest - self._window)
 
-    def _evict(self) -> None:
-        assert self._newest is not None
-        horizon = self._newest - self.params.window
+    def _evict(self, horizon: float) -> None:
         postings = self._postings
-        while self._expiry and self._expiry[0][0] < horizon:
-            _at, _seq, key = heapq.heappop(self._expiry)
+        expiry = self._expiry
+        while expiry and expiry[0][0] < horizon:
+            _ts, _seq, key = heapq.heappop(expiry)
             entry = self._entries.pop(key, None)
             if entry is None:
                 continue
             story = self._stories.get(entry.story)
-            if story is not None and story.seed is entry:
-                del self._stories[entry.story]
+            if story is not None:
+                story.alive -= 1
+                if story.alive <= 0:
+                    del self._stories[entry.story]
             if entry.link and self._links.get(entry.link) == key:
                 del self._links[entry.link]
             if entry.words and self._texts.get(entry.words) == key:
                 del self._texts[entry.words]
             for word in entry.words:
-                members = postings[word]
-                members.discard(key)
-                if not members:
+                posting = postings[word]
+                del posting[entry]
+                if not posting:
                     del postings[word]
 
 
