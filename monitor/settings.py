@@ -195,7 +195,7 @@ class ChannelSettings(_Strict):
 class StorySettings(_Strict):
     """How items from different outlets are grouped into one story (see `monitor.cluster`)."""
 
-    window: Duration = timedelta(hours=48)  # reports further apart never join one story
+    window: Duration = timedelta(hours=48)  # an item is compared only with reports this close in time
     similarity: float = Field(default=ClusterParams.similarity, gt=0, le=1)  # higher: fewer, surer merges
     copy_similarity: float = Field(default=ClusterParams.copy_similarity, gt=0, le=1)  # reprint threshold
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from monitor.cluster import ClusterParams, StoryClusterer, StoryDoc, cluster_records, names
+from monitor.cluster import ClusterParams, StoryClusterer, StoryDoc, cluster_records, content_words, names
 
 T0 = datetime(2020, 9, 27, 10, 0, tzinfo=UTC)
 SHELLING = (
@@ -95,3 +95,32 @@ def test_names_skip_sentence_starts_and_title_case_headlines() -> None:
         "biden",
     }
     assert names("Missiles Hit Kyiv As Zelensky Meets Biden") == frozenset()
+
+
+def test_inflections_of_one_word_share_a_stem() -> None:
+    """Snowball stems make erupting/eruption and tax/taxes the same word, which a prefix cut kept apart."""
+    assert content_words("Volcano erupting, windfall tax", "") == content_words(
+        "Volcano eruption", "Windfall taxes"
+    )
+
+
+def test_a_name_that_opens_one_headline_is_still_shared_evidence() -> None:
+    """A name capitalised mid-sentence in one item counts as shared when the other item has the word anywhere."""
+    params = ClusterParams(similarity=0.05, time_penalty=0.0, alone_similarity=0.99, seed_similarity=0.0)
+    clusterer = StoryClusterer(params)
+    clusterer.assign(doc("a", ("Ardmore posts record profit as windfall levy looms", ""), "wire", 0))
+    joined = clusterer.assign(doc("b", ("Shareholders cheer as Ardmore posts record profit", ""), "daily", 1))
+    assert joined.story == "a"
+    alone = clusterer.assign(doc("c", ("Record profit for a rival as investors cheer", ""), "desk", 2))
+    assert alone.story == "c"  # the same kind of words, but no name in common: the bar is out of reach
+
+
+def test_a_story_stays_open_while_a_member_is_inside_the_window() -> None:
+    """A long event keeps one story after its first report leaves the window, as long as reports continue."""
+    clusterer = StoryClusterer(ClusterParams(window=timedelta(hours=48), time_penalty=0.0))
+    first = clusterer.assign(doc("a", SHELLING, "wire", 0))
+    second = clusterer.assign(doc("b", RETOLD, "daily", 40))
+    clusterer.assign(doc("x", BUDGET, "desk", 60))  # moves the window on: the first report is evicted
+    assert len(clusterer) == 2
+    third = clusterer.assign(doc("c", (RETOLD[0], "Residents of Stepanakert sheltered again."), "desk", 80))
+    assert (first.story, second.story, third.story) == ("a", "a", "a")
