@@ -14,7 +14,7 @@ How an item joins a story
     - text: the cosine itself (`similarity` is the bar for two reports of the same hour);
     - time: the bar rises with the hours between the two reports (`time_penalty` at a full window apart),
       so two strikes on one city on different days stay apart while the same event retold the same day joins;
-    - entities: without a shared name the bar is `alone_similarity`. A name is a word capitalised inside a
+    - entities: without a shared name the bar is at least `alone_similarity`. A name is a word capitalised inside a
       sentence (a cheap stand-in for named entities that works whatever the rule pack); it is shared when it
       occurs anywhere in the other item, so a name that opens one headline still counts.
 
@@ -22,10 +22,10 @@ How an item joins a story
     eruption) keeps one story; each item is still only ever compared with reports inside the window.
 
 Why not MinHash-LSH or SimHash
-    They estimate plain Jaccard over shingles: good for near-duplicates, blind to rare-word weighting, so the
-    same event told in other words (what matters here) falls below any threshold that keeps different events
-    apart. For one-paragraph items an exact inverted index over the window's rare words is cheaper than
-    hashing (a few hundred postings per item) and gives the exact weighted similarity.
+    They estimate plain Jaccard over shingles: made for near-duplicates and blind to rare-word weighting,
+    which is what tells the same event told in other words from another event told in similar words. For
+    one-paragraph items an exact inverted index over the window's rare words is also cheap (a few hundred
+    postings per item) and gives the exact weighted similarity instead of an estimate.
 
 Syndication
     An item whose words nearly equal (plain Jaccard >= `copy_similarity`) an earlier member's, or whose
