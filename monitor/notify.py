@@ -1,23 +1,42 @@
 """Delivery through Apprise; the only module that imports apprise. Rendering is `monitor.render`'s.
 
 Which body a channel gets
-    The service's own default format decides, unless the URL says ``?format=text|markdown|html``:
-    a text service (json://, ntfy, Discord, Matrix, console://) gets `Message.text`; a Markdown service
-    gets `Message.markdown`; an HTML service other than email (Telegram) gets `Message.markdown`,
-    which Apprise converts to HTML. A service whose Markdown Apprise converts into a dialect of its own
-    and escapes again on the way (Slack: ``&`` becomes ``&amp;`` a second time, backslash escapes are
-    kept, and its mrkdwn has no way to escape ``*`` or ``_``) gets `Message.text` as plain text when it
-    takes plain text: Apprise escapes ``& < >`` once for it and the service shows the text as written
-    (no feed markup, mentions broken by `monitor.render`). A ``?format=`` in the URL still decides. Email gets `Message.html` as the HTML part and `Message.text` as the
-    text/plain part of a multipart/alternative message (see "Email text part"). The email subject (the
-    Apprise title) is `Message.subject`.
+    The service's own default format decides, unless the URL says ``?format=text|markdown|html``
+    (`Channel.form`). Apprise 2.3 converts a body only into the service's format and then into the
+    service's own dialect (``dialect_convert``), so each form is chosen for what that conversion does:
+
+    - a text service (json://, ntfy, Discord, Matrix, console://) gets `Message.text` as plain text;
+    - email gets `Message.html` as the HTML part and `Message.text` as the text/plain part of a
+      multipart/alternative message (see "Email text part"); the subject is the Apprise title;
+    - another service whose format is HTML (Telegram, whose Markdown dialect has no entities and
+      only some escapes) gets `Message.markdown` converted to HTML by Apprise's own Markdown→HTML
+      conversion (our escapes and entities come out as literal text, mentions stay broken) and sent as
+      HTML, which the plugin reduces to the tags the service takes;
+    - a Markdown service whose Markdown Apprise converts into a dialect that escapes ``&`` again while
+      the service also takes plain text (Slack: ``&`` would become ``&amp;amp;``, backslash escapes
+      would be kept, and mrkdwn has no escape for ``*`` or ``_``) gets `Message.text` as plain text:
+      Apprise escapes ``& < >`` once for it and the service shows the text as written;
+    - a Markdown service whose converter decodes CommonMark's backslash escapes but not its entities
+      (Google Chat, which escapes ``& < >`` itself; WhatsApp through Whapi or Evolution and Zoho Cliq,
+      whose dialects have no escapes) gets `Message.markdown` with the entities written as backslash
+      escapes and ``[label](url)`` broken (`monitor.render.md_for_dialects`), so the converter writes
+      ``& < >`` as its dialect needs and cannot make feed text a link;
+    - any other Markdown service gets `Message.markdown` as written (CommonMark).
+
+    A service without a title field (``title_maxlen`` 0) gets the subject put into the body by Apprise,
+    in the body's format and through the same conversion, so for the HTML and dialect-converted forms
+    the subject is escaped for that format first (our subject is text: a feed's ``*two*`` or ``<b>``
+    in it would otherwise become markup). A Markdown service without a dialect converter gets the
+    subject as before, as a ``# heading`` line.
+    Known gap: a dialect without escapes for ``*`` and ``_`` (WhatsApp, Zoho Cliq) may still show a
+    feed's ``*word*`` in bold; links and mentions from feed text stay broken there (`monitor.render`).
 
 Limits
     `Channel.limits` reads the plugin's ``body_maxlen``/``title_maxlen`` (a service without a title,
     ``title_maxlen`` 0, gets the subject prepended to the body), so the caller can render a message
     that fits (`monitor.render.render(alert, limit=channel.limits)`) instead of letting Apprise or the
-    service cut it, possibly inside a link. For Markdown that Apprise converts to HTML, the body limit is
-    lowered by a margin for the tags the conversion adds.
+    service cut it, possibly inside a link. For Markdown that is converted to HTML (an HTML service other
+    than email), the body limit is lowered by a margin for the tags the conversion adds.
 
 Email text part
     Apprise's email plugin takes one body; for HTML it builds multipart/alternative itself, deriving the
@@ -77,14 +96,16 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from html import escape as html_escape
+from typing import Any, Literal
 from urllib.parse import quote, unquote
 
 import apprise
 from apprise import NotifyFormat
+from apprise.conversion import convert_between
 
 from monitor.errors import DeliveryError
-from monitor.render import Limits, Message, shorten
+from monitor.render import Limits, Message, md_escape, md_for_dialects, shorten
 
 __all__ = [
     "Channel",
@@ -382,6 +403,42 @@ def _escapes_markdown_again(plugin: Any) -> bool:
         return False
 
 
+def _decodes_escapes(plugin: Any) -> bool:
+    """Whether Apprise's conversion of Markdown into the service's own dialect decodes CommonMark's
+    backslash escapes of ``& < >`` (so they reach the service as its dialect writes them), while it would
+    show our ``&amp;`` entities as they are or escape them again."""
+    convert = getattr(plugin, "dialect_convert", None)
+    if not callable(convert):
+        return False
+    try:
+        return "\\" not in str(convert("\\&\\<\\>", NotifyFormat.MARKDOWN))
+    except Exception:  # a plugin's converter failing on a probe: keep the Markdown form as written
+        return False
+
+
+def _markdown_as_html(markdown: str) -> str | None:
+    """Our Markdown as HTML by Apprise's own conversion (None if it fails: the text form goes instead)."""
+    try:
+        return str(convert_between(NotifyFormat.MARKDOWN, NotifyFormat.HTML, markdown))
+    except Exception:  # an Apprise bug must not stop the alert
+        return None
+
+
+Form = Literal["text", "email", "html", "markdown", "markdown-escapes"]
+
+
+def _form(plugin: Any, fmt: Any, keys: set[str], email: bool) -> Form:
+    """Which body the channel gets, from the service's format and Apprise's conversion for it (see the
+    module docstring)."""
+    if fmt == NotifyFormat.TEXT:
+        return "text"
+    if fmt == NotifyFormat.HTML:
+        return "email" if email else "html"
+    if "format" not in keys and _escapes_markdown_again(plugin):
+        return "text"
+    return "markdown-escapes" if _decodes_escapes(plugin) else "markdown"
+
+
 def _limits(plugin: Any, fmt: Any, email: bool) -> Limits:
     """The service's size limits, as `monitor.render` needs them (see the module docstring)."""
     body = int(getattr(plugin, "body_maxlen", 0) or 0)
@@ -428,13 +485,11 @@ class Channel:
             plugin.socket_read_timeout = min(float(plugin.socket_read_timeout), READ_TIMEOUT)
         self.service: str = str(getattr(plugin, "service_name", "unknown"))
         fmt = _format(plugin)
-        self.text_only = fmt == NotifyFormat.TEXT or (
-            "format" not in keys and fmt == NotifyFormat.MARKDOWN and _escapes_markdown_again(plugin)
-        )
         self._email = _is_email(plugin)
         if self._email:
             _hook_reply_headers(plugin)
-        self._html_email = self._email and fmt == NotifyFormat.HTML
+        self.form: Form = _form(plugin, fmt, keys, self._email)
+        self._title_in_body = int(getattr(plugin, "title_maxlen", 0) or 0) <= 0
         self.limits = _limits(plugin, fmt, self._email)
         if self._email and float(getattr(plugin, "request_rate_per_sec", 0) or 0) > EMAIL_SEND_INTERVAL:
             plugin.request_rate_per_sec = (
@@ -451,17 +506,27 @@ class Channel:
     def send(self, message: Message) -> DeliveryOutcome:
         """Deliver one message; the outcome says whether it arrived and, if not, whether to retry."""
         text_part: tuple[str, str] | None = None
-        if self.text_only:
+        title = message.subject
+        if self.form == "text":
             body, body_format = message.text, NotifyFormat.TEXT
-        elif self._html_email and message.html:
+        elif self.form == "email" and message.html:
             body, body_format = message.html, NotifyFormat.HTML
             text_part = (message.html, message.text)
+        elif self.form == "html":
+            body, body_format = _markdown_as_html(message.markdown), NotifyFormat.HTML
+            if body is None:  # the conversion failed: plain text, which Apprise escapes for HTML itself
+                body, body_format = message.text, NotifyFormat.TEXT
+            elif self._title_in_body:
+                title = html_escape(title, quote=False)
         else:
             body, body_format = message.markdown, NotifyFormat.MARKDOWN
+            if self.form == "markdown-escapes":
+                body = md_for_dialects(body)
+                title = md_for_dialects(md_escape(title)) if self._title_in_body else title
         _own_apprise_logger()
         with self._lock, _capturing() as records, self._threading(message), _text_part_as(text_part):
             try:
-                result = self._apprise.notify(body=body, title=message.subject, body_format=body_format)
+                result = self._apprise.notify(body=body, title=title, body_format=body_format)
             except Exception as exc:  # an Apprise bug must not take the delivery loop down
                 reason = scrub(f"{type(exc).__name__}: {exc}", self._secrets)
                 return DeliveryOutcome(ok=False, reason=shorten(reason, REASON_MAX), retryable=True)

@@ -68,6 +68,7 @@ __all__ = [
     "Templates",
     "check_templates",
     "md_escape",
+    "md_for_dialects",
     "neutralise",
     "render",
     "render_dead_letter",
@@ -179,6 +180,24 @@ def md_escape(text: str) -> str:
     text = _MENTION.sub(ZWSP, text)  # link and angle constructs die by the escaping below
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _MD_ESCAPE.sub(r"\\\1", text)
+
+
+_MD_ENTITY = re.compile(r"(<https?://[^\s<>]*>)|&(amp|lt|gt);|\\\](?=\(|\\\[)")  # autolinks kept whole
+_ENTITY_AS_ESCAPE = {"amp": "\\&", "lt": "\\<", "gt": "\\>"}
+
+
+def md_for_dialects(markdown: str) -> str:
+    """A Markdown body for converters into chat dialects that decode CommonMark's backslash escapes but
+    not its entities (Apprise's Google Chat, WhatsApp and Zoho Cliq conversions): the ``&amp; &lt; &gt;``
+    of `md_escape` written as ``\\& \\< \\>`` (the same CommonMark), and an escaped ``]`` before ``(`` or
+    ``[`` followed by a zero-width space, so a dialect without escapes cannot make feed text a link."""
+
+    def one(match: re.Match[str]) -> str:
+        if match.group(1):
+            return match.group(1)
+        return _ENTITY_AS_ESCAPE[match.group(2)] if match.group(2) else "\\]" + ZWSP
+
+    return _MD_ENTITY.sub(one, markdown)
 
 
 class Link(str):

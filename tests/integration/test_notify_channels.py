@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -11,6 +12,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import replace
 from datetime import UTC, datetime
 from html import unescape
+from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -248,18 +250,18 @@ SLACK_URL = "slack://T1AAAAAAA/B1BBBBBBB/abcdefghijklmnopqrstuvwx/"
 
 
 @contextmanager
-def slack_receiver() -> Iterator[tuple[str, Collector[bytes]]]:
-    """A loopback stand-in for Slack's webhook endpoint: records each POST body and answers "ok", as
-    Slack does (the shared webhook receiver answers JSON, which Apprise's Slack plugin counts as failed)."""
-    bodies: Collector[bytes] = Collector()
+def service_receiver(answer: bytes = b"ok") -> Iterator[tuple[str, Collector[tuple[str, bytes]]]]:
+    """A loopback stand-in for a chat service's API: records (path, body) of each POST and answers 200 with
+    `answer` (what the real service says on success; Slack's plugin wants "ok", WhatsApp's {"sent": true})."""
+    posts: Collector[tuple[str, bytes]] = Collector()
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            bodies.append(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
+            posts.append((self.path, self.rfile.read(int(self.headers.get("Content-Length") or 0))))
             self.send_response(200)
-            self.send_header("Content-Length", "2")
+            self.send_header("Content-Length", str(len(answer)))
             self.end_headers()
-            self.wfile.write(b"ok")
+            self.wfile.write(answer)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -268,7 +270,7 @@ def slack_receiver() -> Iterator[tuple[str, Collector[bytes]]]:
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/services", bodies
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", posts
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -282,11 +284,11 @@ def test_slack_shows_feed_text_as_written_without_double_escapes_or_mentions() -
         headline="AT&amp;T: 3 killed in *two* strikes on Kharkiv_city #1 market [video] &lt;!channel&gt; @here",
         summary="see &lt;https://evil.example|reuters.com&gt; now",  # feed HTML: entities are text
     )
-    with slack_receiver() as (endpoint, bodies):
+    with service_receiver() as (base, posts):
         channel = Channel("ops-slack", SLACK_URL)
-        channel._plugin.webhook_url = endpoint  # the real Slack plugin, POSTing to loopback
+        channel._plugin.webhook_url = f"{base}/services"  # the real Slack plugin, POSTing to loopback
         outcome = channel.send(render(alert, limit=channel.limits))
-        [body] = bodies.wait_for(1)
+        [(_path, body)] = posts.wait_for(1)
 
     assert outcome.ok, outcome
     payload = json.loads(body)
@@ -299,3 +301,129 @@ def test_slack_shows_feed_text_as_written_without_double_escapes_or_mentions() -
     assert "<https://evil.example|" not in shown and "<!channel>" not in shown
     assert "&lt;\u200bhttps://evil.example|reuters.com&gt;" in shown  # shown as text, not a link
     assert "https://example.org/news/cw-1?id=7&amp;lang=en" in shown  # the link, once escaped
+
+
+# --- Telegram, Google Chat, WhatsApp: the real plugins, POSTing to loopback --------------------------------
+
+# A headline as a feed writes it (HTML: entities are text) and as a reader must see it. The zero-width
+# spaces are `monitor.render`'s: invisible, they break the mention and the [label](url) construct.
+HOSTILE_FEED = (
+    "AT&amp;T: 3 killed in *two* strikes on Kharkiv_city @everyone &lt;b&gt;x&lt;/b&gt; "
+    "[click](https://evil.example)"
+)
+SHOWN = (
+    "AT&T: 3 killed in *two* strikes on Kharkiv_city @\u200beveryone <b>x</b> "
+    "[click]\u200b(https://evil.example)"
+)
+HOSTILE = replace(
+    ALERT, headline=HOSTILE_FEED, summary='<a href="https://evil.example/s">Read</a> more, @here'
+)
+ALERT_HREF = "https://example.org/news/cw-1?id=7&lang=en"
+# The tags Telegram's HTML parse mode accepts (https://core.telegram.org/bots/api#html-style)
+TELEGRAM_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler", "a",
+                 "tg-emoji", "code", "pre", "blockquote"}  # fmt: skip
+
+
+class _HtmlView(HTMLParser):
+    """What a client shows for a service's HTML: its text (entities decoded), its tags and link targets."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.tags: set[str] = set()
+        self.hrefs: set[str] = set()
+        self.feed(html)
+        self.close()
+        self.text = "".join(self.parts)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.add(tag)
+        self.hrefs |= {value or "" for name, value in attrs if name == "href"}
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def test_telegram_shows_feed_text_as_written_in_its_html_mode() -> None:
+    """Telegram gets HTML (its own parse mode, only tags it accepts) that shows the hostile headline as
+    written in the subject and the body: no entities shown, no backslashes, mentions broken, and the
+    alert's link as the only link."""
+    with service_receiver(b'{"ok": true, "result": {"message_id": 1}}') as (base, posts):
+        channel = Channel("ops-telegram", "tgram://123456789:abcdefg_hijklmnop/12315544/")
+        channel._plugin.notify_url = f"{base}/bot"  # the real plugin; api.telegram.org is a class constant
+        outcome = channel.send(render(HOSTILE, limit=channel.limits))
+        [(path, body)] = posts.wait_for(1)
+
+    assert outcome.ok, outcome
+    assert path == "/bot123456789:abcdefg_hijklmnop/sendMessage"
+    payload = json.loads(body)
+    assert payload["parse_mode"] == "HTML"
+    view = _HtmlView(payload["text"])
+    assert view.tags <= TELEGRAM_TAGS, view.tags
+    assert view.text.count(SHOWN) == 1, view.text  # the subject (in the body: Telegram has no title)
+    assert view.text.count(SHOWN.replace("]\u200b(", "](")) == 1  # the headline: no [label](url) in HTML
+    assert "\\" not in view.text and "&amp;" not in view.text and "&lt;" not in view.text
+    assert "Read more, @\u200bhere" in view.text  # the feed's summary: its link dropped, mention broken
+    assert view.hrefs == {ALERT_HREF}  # no link from the feed's text
+
+
+def test_google_chat_shows_feed_text_as_written_escaped_once() -> None:
+    """Google Chat gets Chat markup in which & < > are entities once (not &amp;amp;), * and _ keep the
+    escapes Apprise writes for Chat, and no anchor or mention comes from the feed, so it shows the
+    hostile headline as written in the subject and the body."""
+    with service_receiver(b"{}") as (base, posts):
+        channel = Channel("ops-gchat", "gchat://workspace/key/token")
+        channel._plugin.notify_url = f"{base}/v1/spaces/{{workspace}}/messages"  # real plugin, loopback
+        outcome = channel.send(render(HOSTILE, limit=channel.limits))
+        [(path, body)] = posts.wait_for(1)
+
+    assert outcome.ok, outcome
+    assert path.startswith("/v1/spaces/workspace/messages?")
+    text = json.loads(body)["text"]
+    assert "&amp;amp;" not in text and "&amp;lt;" not in text
+    assert "<https://evil.example" not in text and "<users/" not in text  # no Chat anchor or mention
+    assert "\\" not in re.sub(r"\\[*_~`]", "", text)  # only the escapes Chat markup has
+    shown = unescape(re.sub(r"\\([*_~`])", r"\1", text))  # as Chat shows it
+    assert shown.count(SHOWN) == 2, shown  # the subject (a bold first line) and the headline
+    assert "Read more, @\u200bhere" in shown
+
+
+@pytest.mark.parametrize("service", ["whapi", "evolution"])
+def test_whatsapp_shows_feed_text_without_entities_or_backslashes(service: str) -> None:
+    """WhatsApp (Whapi.Cloud, and Evolution API on its real URL to loopback) gets text with & < > as
+    written and no backslashes, mentions and the [label](url) construct broken, in the subject and body."""
+    with service_receiver(b'{"sent": true, "message": {"id": "m1"}}') as (base, posts):
+        if service == "whapi":
+            channel = Channel("ops-wa", "whapi://abcdefghijklmnopqrstuvwxyz123456/12345678901")
+            channel._plugin.notify_url = f"{base}/messages/text"  # real plugin; its host is a constant
+        else:
+            channel = Channel("ops-wa", f"evolution://apikey@{base.removeprefix('http://')}/inst/12345678901")
+        outcome = channel.send(render(HOSTILE, limit=channel.limits))
+        [(_path, body)] = posts.wait_for(1)
+
+    assert outcome.ok, outcome
+    payload = json.loads(body)
+    text = payload.get("body", payload.get("text"))
+    assert "&amp;" not in text and "&lt;" not in text and "\\" not in text
+    assert text.count(SHOWN) == 2, text
+    assert "Read more, @\u200bhere" in text
+
+
+def test_zoho_cliq_shows_feed_text_without_entities_backslashes_or_links() -> None:
+    """Zoho Cliq, whose [label](url) is a link and whose converter drops escapes, gets the headline with
+    & < > as written, no backslashes and the [label](url) construct broken; the subject is its card title."""
+    with service_receiver(b"{}") as (base, posts):
+        channel = Channel("ops-cliq", "cliq://1001.abcdef0123456789/alerts")
+        channel._plugin.notify_url = f"{base}/api/v2/{{path}}/{{name}}/message"  # real plugin, loopback
+        message = render(HOSTILE, limit=channel.limits)
+        outcome = channel.send(message)
+        [(path, body)] = posts.wait_for(1)
+
+    assert outcome.ok, outcome
+    assert path.startswith("/api/v2/channelsbyname/alerts/message?")
+    payload = json.loads(body)
+    assert payload["card"]["title"] == message.subject
+    text = payload["text"]
+    assert "&amp;" not in text and "&lt;" not in text and "\\" not in text
+    assert text.count(SHOWN) == 1, text
+    assert "](https://evil.example)" not in text

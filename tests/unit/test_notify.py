@@ -217,20 +217,54 @@ def test_unknown_scheme_raises_delivery_error_naming_only_the_scheme() -> None:
 
 
 def test_body_format_follows_the_service() -> None:
-    """json:// gets plain text, mailto:// gets Markdown (converted to HTML); ?format= overrides."""
-    assert Channel("a", "json://localhost/hook").text_only is True
-    assert Channel("b", "json://localhost/hook?format=markdown").text_only is False
-    assert Channel("c", "mailto://u:p@example.org?to=x@example.org").text_only is False
-    assert Channel("d", "console://").text_only is True
+    """json:// gets plain text, mailto:// our HTML and text parts; ?format= overrides."""
+    assert Channel("a", "json://localhost/hook").form == "text"
+    assert Channel("b", "json://localhost/hook?format=markdown").form == "markdown"
+    assert Channel("c", "mailto://u:p@example.org?to=x@example.org").form == "email"
+    assert Channel("d", "console://").form == "text"
 
 
 def test_slack_gets_plain_text_unless_the_url_asks_for_markdown() -> None:
     """Slack, whose Markdown Apprise re-escapes into mrkdwn, gets the plain-text form; ?format=markdown
-    still selects Markdown; a Markdown service that Apprise does not re-escape keeps Markdown."""
+    still selects Markdown, as written (Slack's converter keeps backslashes, so no escapes instead of
+    entities either)."""
     slack = "slack://T1AAAAAAA/B1BBBBBBB/abcdefghijklmnopqrstuvwx/"
-    assert Channel("s", slack).text_only is True
-    assert Channel("s", f"{slack}?format=markdown").text_only is False
-    assert Channel("w", "whapi://abcdefabcdef/12345678901").text_only is False
+    assert Channel("s", slack).form == "text"
+    assert Channel("s", f"{slack}?format=markdown").form == "markdown"
+
+
+@pytest.mark.parametrize(
+    ("url", "form"),
+    [
+        # HTML its own format, not email: our Markdown converted to HTML
+        ("tgram://123456789:abcdefg_hijklmnop/12345", "html"),
+        ("tgram://123456789:abcdefg_hijklmnop/12345?format=markdown", "markdown-escapes"),
+        # converters that decode backslash escapes but not entities
+        ("gchat://workspace/key/token", "markdown-escapes"),
+        ("whapi://abcdefghijklmnopqrstuvwxyz123456/12345678901", "markdown-escapes"),
+        ("evolution://apikey@127.0.0.1:9/inst/12345678901", "markdown-escapes"),
+        # Markdown passed to the service as written (no dialect conversion in Apprise)
+        ("rocket://abc123/def456@127.0.0.1:9", "markdown"),
+        # text-first services
+        ("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", "text"),
+        ("matrix://user:pass@127.0.0.1:9/#room", "text"),
+    ],
+)
+def test_each_chat_service_gets_the_form_its_apprise_conversion_shows_as_written(url: str, form: str) -> None:
+    """The form is decided from the plugin's format and what its conversion does with our escapes."""
+    assert Channel("c", url).form == form
+
+
+def test_markdown_for_dialects_has_escapes_for_entities_and_no_link_construct() -> None:
+    """md_for_dialects turns exactly md_escape's entities into backslash escapes, breaks an escaped
+    [label](url) or [label][ref] with a zero-width space, and leaves an autolink's URL as written."""
+    from monitor.render import md_escape, md_for_dialects
+
+    escaped = md_escape("AT&T <b> &amp; *x* [a](b) [c][d]") + " <https://example.org/a?b=1&amp;c=2>"
+    assert md_for_dialects(escaped) == (
+        "AT\\&T \\<b\\> \\&amp; \\*x\\* \\[a\\]\u200b(b) \\[c\\]\u200b\\[d\\]"
+        " <https://example.org/a?b=1&amp;c=2>"
+    )
 
 
 def test_apprise_retries_are_off_and_timeouts_capped_unless_the_url_sets_them() -> None:
@@ -289,7 +323,7 @@ def test_importing_notify_twice_keeps_one_console_scheme_and_one_log_handler() -
     [
         ("rocket://abc123/def456@127.0.0.1:9", Limits(body=1000, title=None, title_in_body=True)),
         ("discord://4174216298/JHMHI8qBe7bk2ZwO5U711o3dV_js", Limits(body=2000, title=250)),
-        # Telegram gets Markdown that Apprise converts to HTML: 4096 lowered by the conversion margin
+        # Telegram gets our Markdown converted to HTML: 4096 lowered by the conversion margin
         ("tgram://123456789:abcdefg_hijklmnop/12345", Limits(body=3072, title=None, title_in_body=True)),
         ("mailto://u:p@example.org?to=x@example.org", Limits(body=32768, title=250)),
     ],
