@@ -20,7 +20,7 @@ import pytest
 
 from monitor import notify
 from monitor.notify import Channel, DeliveryOutcome
-from monitor.render import Alert, render
+from monitor.render import Alert, Digest, render, render_digest
 from tests.helpers.servers import Collector, free_port, smtp_server, webhook_receiver
 
 pytestmark = pytest.mark.integration
@@ -427,3 +427,19 @@ def test_zoho_cliq_shows_feed_text_without_entities_backslashes_or_links() -> No
     assert "&amp;" not in text and "&lt;" not in text and "\\" not in text
     assert text.count(SHOWN) == 1, text
     assert "](https://evil.example)" not in text
+
+
+def test_a_digest_fitted_to_telegram_arrives_as_one_message_within_its_limit() -> None:
+    """A digest of 200 hostile stories rendered for Telegram's limits arrives as one sendMessage whose
+    text, as Telegram counts it (after parsing its HTML), is at most 4096 characters."""
+    stories = [replace(HOSTILE, link=f"https://example.org/a?i={i}&x=1") for i in range(200)]
+    with service_receiver(b'{"ok": true, "result": {"message_id": 1}}') as (base, posts):
+        channel = Channel("ops-telegram", "tgram://123456789:abcdefg_hijklmnop/12315544/")
+        channel._plugin.notify_url = f"{base}/bot"
+        outcome = channel.send(render_digest(Digest(channel="ops", alerts=stories), limit=channel.limits))
+        [(_path, body)] = posts.wait_for(1)
+
+    assert outcome.ok, outcome
+    view = _HtmlView(json.loads(body)["text"])
+    assert 1000 < len(view.text) <= 4096, len(view.text)
+    assert view.text.count("AT&T: 3 killed in *two* strikes") > 5 and "more stories" in view.text
