@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from monitor import __version__
+from monitor import __version__, instance
 from monitor import log as logging_setup
 from monitor.errors import ConfigError, FeedError, MonitorError
 from monitor.settings import CONFIG_ENV, Config, default_config_path, load_config
@@ -446,6 +446,11 @@ def _outbox_note(r: OutboxEntry) -> str:
     if r.status == "folded":
         return f"in digest {r.digest_id}"
     error = " ".join((r.last_error or "").split())[:160]
+    if r.status == "pending" and r.interrupted:
+        error = "; ".join(filter(None, [f"the daemon stopped during {r.interrupted} send(s)", error]))
+    if r.status == "pending" and r.claimed_by:  # TRIES counts this send; it ends, or a restart frees it
+        who = instance.parse(r.claimed_by)
+        error = "; ".join(filter(None, [f"claimed by {who.label if who else r.claimed_by}", error]))
     if r.kind == "digest":
         return f"{r.title}; {error}" if error else r.title
     return error or "-"

@@ -9,6 +9,7 @@ tell the pipeline when a digest was due, so one missed while nothing ran goes ou
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -18,9 +19,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import structlog
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from monitor import instance
 from monitor import log as logging_setup
 from monitor.clock import Clock, SystemClock
 from monitor.cluster import StoryClusterer
@@ -38,7 +41,8 @@ SIGNAL_POLL_SECONDS = 0.2
 
 @contextmanager
 def dependencies(config: Config, clock: Clock | None = None) -> Iterator[Deps]:
-    """Everything the pipeline needs, migrated and ready; closed again on exit."""
+    """Everything the pipeline needs, migrated and ready; closed again on exit. Outbox rows a crashed
+    predecessor on this host was sending are released first, so its channels do not wait for the lease."""
     log = logging_setup.get_logger("monitor")
     channels = {}
     for name, spec in config.settings.channels.items():
@@ -49,6 +53,11 @@ def dependencies(config: Config, clock: Clock | None = None) -> Iterator[Deps]:
     migrate(engine)
     store = Store(engine)
     store.sync_feeds((f.name, f.url) for f in config.settings.feeds)
+    clock = clock or SystemClock()
+    me = instance.current()
+    recovered = store.recover_claims(clock.now(), lambda owner: instance.is_gone(owner, me))
+    if recovered:
+        log.warning("delivery.claim_recovered", count=recovered, why="their process stopped during the send")
     poll = config.settings.poll
     fetcher = Fetcher(
         timeout=poll.timeout.total_seconds(),
@@ -62,10 +71,11 @@ def dependencies(config: Config, clock: Clock | None = None) -> Iterator[Deps]:
             fetcher=fetcher,
             matcher=Matcher.compile(config.rules),
             channels=channels,
-            clock=clock or SystemClock(),
+            clock=clock,
             log=log,
             clusterer=StoryClusterer(config.story_params),
             next_digest=next_digest(digest_triggers(config)),
+            owner=me.token,
         )
     finally:
         fetcher.close()
@@ -161,6 +171,10 @@ def _start_scheduler(deps: Deps, *, paused: bool = False) -> BackgroundScheduler
             sd_notify("WATCHDOG=1")  # only real progress keeps systemd's watchdog quiet
 
     scheduler = BackgroundScheduler(timezone=UTC)
+    # A tick skipped because the previous one still runs (a feed near its timeout) is normal: one debug
+    # line instead of APScheduler's warning each time; its errors still show.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    scheduler.add_listener(lambda event: _skipped(deps, event), EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
     for channel, trigger in digest_triggers(deps.config).items():
         scheduler.add_job(
             run_digest,
@@ -183,6 +197,11 @@ def _start_scheduler(deps: Deps, *, paused: bool = False) -> BackgroundScheduler
     )
     scheduler.start(paused=paused)
     return scheduler
+
+
+def _skipped(deps: Deps, event: JobEvent) -> None:
+    why = "the previous run is still going" if event.code == EVENT_JOB_MAX_INSTANCES else "ran late"
+    deps.log.debug("tick.skipped", job=event.job_id, why=why)
 
 
 def _reloaded(config: Config, log: structlog.stdlib.BoundLogger) -> Config:

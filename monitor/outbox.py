@@ -1,6 +1,9 @@
 """Outbox retry policy: when a failed delivery is tried again, and when it is given up (dead-lettered).
 
-Pure functions, no I/O: the pipeline asks `after_failure` what to do with a row whose send just failed.
+Pure functions, no I/O: the pipeline asks `after_failure` what to do with a row whose send just failed,
+and `exhausted_reason` why a row whose sends are used up is given up. A send counts as an attempt when it
+starts (the row is claimed), so sends cut short because the process stopped count too: a message that
+crashes the process every time it is sent is dead-lettered after `max_attempts`, not retried forever.
 Retries back off exponentially with full jitter (a random wait between zero and the capped exponential),
 so that many rows failing at once against one server do not come back at the same instant.
 """
@@ -47,17 +50,36 @@ def after_failure(
     retryable: bool,
     policy: RetryPolicy,
     rng: random.Random,
+    interrupted: int = 0,
 ) -> Verdict:
     """Dead-letter a permanent failure at once; retry a retryable one until `max_attempts` sends have
-    failed or the row is older than `max_age`. `attempts` includes the send that just failed."""
+    been tried or the row is older than `max_age`. `attempts` includes the send that just failed;
+    `interrupted` says how many of them the process never finished."""
     if not retryable:
         return Verdict(None, "permanent failure")
     if attempts >= policy.max_attempts:
-        return Verdict(None, f"gave up after {attempts} attempts")
+        cut = f" (the daemon stopped during {interrupted} of them)" if interrupted else ""
+        return Verdict(None, f"gave up after {attempts} attempts{cut}")
     if now - created_at >= policy.max_age:
         return Verdict(None, f"still failing after {_human(policy.max_age)}")
     delay = retry_delay(attempts, base=policy.base, cap=policy.cap, rng=rng)
     return Verdict(now + delay, f"retry {attempts + 1} of {policy.max_attempts}")
+
+
+def exhausted_reason(*, attempts: int, interrupted: int, last_error: str | None) -> str:
+    """Why a row with no sends left is given up: mostly because the process stopped during its sends
+    (a message that crashes it), with the last failure of the others, if any."""
+    if interrupted:
+        why = f"the daemon stopped during the send {_times(interrupted)}"
+        if interrupted < attempts:
+            why += f" (of {attempts} attempts)"
+    else:
+        why = f"gave up after {attempts} attempts"
+    return f"{why}; last error: {last_error}" if last_error else why
+
+
+def _times(count: int) -> str:
+    return "once" if count == 1 else f"{count} times"
 
 
 def _human(span: timedelta) -> str:

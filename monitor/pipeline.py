@@ -18,9 +18,11 @@ from typing import Any
 
 import structlog
 
+from monitor import instance
 from monitor.clock import Clock
 from monitor.cluster import StoryClusterer, StoryDoc
 from monitor.db.store import (
+    Claim,
     ConcurrentUpdate,
     ItemUnit,
     NewItem,
@@ -36,7 +38,7 @@ from monitor.items import Item
 from monitor.match import Matcher
 from monitor.match.rules import NotifyRoute
 from monitor.notify import Channel, DeliveryOutcome
-from monitor.outbox import after_failure
+from monitor.outbox import after_failure, exhausted_reason
 from monitor.parse import parse_feed
 from monitor.policy import decide
 from monitor.render import (
@@ -80,6 +82,8 @@ class Deps:
     # the daemon computes it with the scheduler's own cron trigger
     next_digest: Callable[[str, datetime], datetime | None] | None = None
     synced_item_id: int = 0  # items up to this id are in the clusterer's window index
+    # this process, as recorded in its outbox claims (so a restart can tell they were cut short)
+    owner: str = field(default_factory=lambda: instance.current().token)
 
 
 @dataclass
@@ -557,13 +561,28 @@ def _deliver_channel(deps: Deps, name: str, rows: list[PendingDelivery]) -> Deli
         log = deps.log.bind(delivery=row.id, channel=name, watch=row.watch)
         if channel is None:
             reason = f"channel '{name}' is no longer configured"
-            deps.store.mark_dead(row.id, error=reason, now=deps.clock.now(), attempted=False)
+            deps.store.mark_dead(row.id, error=reason, now=deps.clock.now())
             summary.dead += 1
             log.warning("delivery.dead_lettered", reason=reason, attempts=row.attempts, why="no channel")
             continue
-        if not deps.store.claim(row.id, deps.clock.now(), deps.config.settings.delivery.claim_lease):
+        claim = deps.store.claim(
+            row.id,
+            deps.clock.now(),
+            deps.config.settings.delivery.claim_lease,
+            owner=deps.owner,
+            max_attempts=deps.config.retry_policy.max_attempts,
+        )
+        if claim is None:
             summary.deferred += len(rows) - index  # another instance is sending this channel's rows
             break
+        if claim.exhausted:  # its sends were used up without a verdict: the process stopped during them
+            reason = exhausted_reason(
+                attempts=claim.attempts, interrupted=claim.interrupted, last_error=claim.last_error
+            )
+            deps.store.mark_dead(row.id, error=reason, now=deps.clock.now())
+            summary.dead += 1
+            log.warning("delivery.dead_lettered", reason=reason, attempts=claim.attempts, why="no sends left")
+            continue
         if row.kind == "digest":
             digest = digest_of(deps, row)
             message = render_digest(digest, templates=channel_templates(deps, name), limit=channel.limits)
@@ -578,9 +597,9 @@ def _deliver_channel(deps: Deps, name: str, rows: list[PendingDelivery]) -> Deli
         if outcome.ok:
             deps.store.mark_sent(row.id, deps.clock.now())
             summary.sent += 1
-            log.info("delivery.sent", title=row.title, attempts=row.attempts + 1)
+            log.info("delivery.sent", title=row.title, attempts=claim.attempts)
             continue
-        if not _record_failed_send(deps, row, outcome, log):
+        if not _record_failed_send(deps, row, claim, outcome, log):
             summary.dead += 1
             continue
         summary.retrying += 1
@@ -591,14 +610,20 @@ def _deliver_channel(deps: Deps, name: str, rows: list[PendingDelivery]) -> Deli
 
 
 def _record_failed_send(
-    deps: Deps, row: PendingDelivery, outcome: DeliveryOutcome, log: structlog.stdlib.BoundLogger
+    deps: Deps,
+    row: PendingDelivery,
+    claim: Claim,
+    outcome: DeliveryOutcome,
+    log: structlog.stdlib.BoundLogger,
 ) -> bool:
-    """Schedule the retry or dead-letter the row; True when it will be retried."""
+    """Schedule the retry or dead-letter the row; True when it will be retried. The attempt was counted
+    when the row was claimed."""
     now = deps.clock.now()
-    attempts = row.attempts + 1
+    attempts = claim.attempts
     reason = outcome.reason or "unknown"
     verdict = after_failure(
         attempts=attempts,
+        interrupted=claim.interrupted,
         created_at=row.created_at or now,
         now=now,
         retryable=outcome.retryable,

@@ -224,9 +224,10 @@ class DeliverySettings(_Strict):
     retry_base: Duration = timedelta(seconds=30)  # wait ceiling after the first failure (doubles each time)
     retry_cap: Duration = timedelta(hours=1)  # the wait never grows beyond this
     operator_channel: str | None = None  # told once about every dead-lettered delivery
-    # A send cut short by a crash is tried again after this; with several instances on one database it
-    # must exceed the longest send (Apprise gives up after 30 s), or two could send the same alert.
-    claim_lease: Duration = Field(default=timedelta(minutes=5), ge=timedelta(seconds=1))
+    # How long a send may hold its row. It must outlive one send (Apprise gives up after 30 s), or another
+    # instance could send the same alert; a restart on the same host releases a crashed process's claims
+    # at once, so the lease only delays rows of a process on another host (or container) that died.
+    claim_lease: Duration = Field(default=timedelta(seconds=60), ge=timedelta(seconds=1))
 
     @model_validator(mode="after")
     def _cap_not_below_base(self) -> DeliverySettings:

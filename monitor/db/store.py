@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from monitor import instance
 from monitor.clock import as_utc
 from monitor.db.tables import AlertState, Delivery, FeedState, ItemRow, Story, StoryItem
 from monitor.errors import MonitorError
@@ -96,6 +97,18 @@ class PendingDelivery:
 
 
 @dataclass(frozen=True)
+class Claim:
+    """A row taken for one send. `attempts` counts the sends started, this one included; `interrupted`
+    those of them that never finished (the process stopped while holding the claim). When `exhausted`,
+    the row had no sends left (`attempts` is what it had): it is not to be sent but dead-lettered."""
+
+    attempts: int
+    interrupted: int
+    exhausted: bool = False
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
 class DeadLetter:
     """A dead-lettered delivery the operator has not been told about yet."""
 
@@ -123,6 +136,8 @@ class OutboxEntry:
     title: str
     held_for: str | None = None  # why a held row waits: digest, rate or quiet
     digest_id: int | None = None  # the digest a folded row went out in
+    claimed_by: str | None = None  # a pending row's send in progress, or cut short (`monitor.instance`)
+    interrupted: int = 0  # sends that never finished
 
 
 DEAD_STATUSES = ("dead", "failed")  # 'failed': rows written before migration 0003, read as dead
@@ -558,44 +573,89 @@ class Store:
                     due.append(_pending(d, i, f))
         return sorted(due, key=lambda p: p.id)
 
-    def claim(self, delivery_id: int, now: datetime, lease: timedelta) -> bool:
-        """Take a due row for one send: only one instance wins it, and a sender that dies mid-send gives
-        it back when the lease ends (at-least-once, a duplicate only for the message in flight)."""
+    def claim(
+        self,
+        delivery_id: int,
+        now: datetime,
+        lease: timedelta,
+        *,
+        owner: str | None = None,
+        max_attempts: int | None = None,
+    ) -> Claim | None:
+        """Take a due row for one send: only one instance wins it (None for the others), and the send
+        counts as an attempt now, so one that crashes the process still counts. `owner` (the process) is
+        recorded so a restart on its host can give the row back at once (`recover_claims`); otherwise it
+        comes back when the lease ends (at-least-once, a duplicate only for the message in flight). A
+        claim left by a process that stopped counts as an interrupted send. A row with `max_attempts`
+        sends already started is claimed without a new attempt and returned `exhausted`. `owner`
+        defaults to this process; no `max_attempts`, no limit."""
+        owner = owner or instance.current().token
         with self._session() as session:
-            claimed = session.execute(
+            row = session.exec(
+                select(Delivery).where(col(Delivery.id) == delivery_id).with_for_update()
+            ).one_or_none()
+            due_at = as_utc(row.next_attempt_at) if row is not None else None
+            if row is None or row.status != "pending" or (due_at is not None and due_at > now):
+                session.rollback()
+                return None
+            exhausted = max_attempts is not None and row.attempts >= max_attempts
+            interrupted = row.interrupted + (1 if row.claimed_by is not None else 0)
+            attempts = row.attempts + (0 if exhausted else 1)
+            session.execute(
                 update(Delivery)
-                .where(
-                    col(Delivery.id) == delivery_id,
-                    col(Delivery.status) == "pending",
-                    or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now),
+                .where(col(Delivery.id) == delivery_id)
+                .values(
+                    next_attempt_at=now + lease, claimed_by=owner, attempts=attempts, interrupted=interrupted
                 )
-                .values(next_attempt_at=now + lease)
             )
             session.commit()
-            return claimed.rowcount == 1
+            return Claim(attempts, interrupted, exhausted, row.last_error)
+
+    def recover_claims(self, now: datetime, gone: Callable[[str], bool]) -> int:
+        """Make due now the rows claimed by processes that `gone` says no longer run (a restart after a
+        crash), so their channels do not wait for the lease; returns how many. Each is released only if
+        still held by that process, so a row another instance claimed meanwhile is left alone."""
+        with self._session() as session:
+            owners = session.exec(
+                select(Delivery.claimed_by)
+                .where(
+                    Delivery.status == "pending",
+                    col(Delivery.claimed_by).is_not(None),
+                    col(Delivery.next_attempt_at) > now,
+                )
+                .distinct()
+            ).all()
+            dead = [owner for owner in owners if owner is not None and gone(owner)]
+            if not dead:
+                return 0
+            released = session.execute(
+                update(Delivery)
+                .where(
+                    Delivery.status == "pending",
+                    col(Delivery.claimed_by).in_(dead),
+                    col(Delivery.next_attempt_at) > now,
+                )
+                .values(next_attempt_at=now)  # claimed_by stays: the next claim counts the interruption
+            )
+            session.commit()
+            return int(released.rowcount)
 
     def mark_sent(self, delivery_id: int, now: datetime) -> None:
         self._update_delivery(delivery_id, status="sent", sent_at=now, last_error=None)
 
     def mark_retry(self, delivery_id: int, *, error: str, retry_at: datetime) -> None:
-        """Count a failed send; the row stays pending until `retry_at`."""
+        """Record a failed send (counted when it was claimed); the row stays pending until `retry_at`."""
         self._update_delivery(delivery_id, status="pending", last_error=error, next_attempt_at=retry_at)
 
-    def mark_dead(self, delivery_id: int, *, error: str, now: datetime, attempted: bool = True) -> None:
-        """Give the row up (dead-letter it) with the reason; `attempted` counts a send that just failed."""
-        self._update_delivery(
-            delivery_id,
-            status="dead",
-            last_error=error,
-            dead_at=now,
-            next_attempt_at=None,
-            count_attempt=attempted,
-        )
+    def mark_dead(self, delivery_id: int, *, error: str, now: datetime) -> None:
+        """Give the row up (dead-letter it) with the reason."""
+        self._update_delivery(delivery_id, status="dead", last_error=error, dead_at=now, next_attempt_at=None)
 
-    def _update_delivery(self, delivery_id: int, *, count_attempt: bool = True, **values: Any) -> None:
+    def _update_delivery(self, delivery_id: int, **values: Any) -> None:
+        """Set `values` and end the row's claim: its send is over, whatever the outcome."""
         with self._session() as session:
             row = session.get_one(Delivery, delivery_id)
-            row.attempts += 1 if count_attempt else 0
+            row.claimed_by = None
             for key, value in values.items():
                 setattr(row, key, value)
             session.add(row)
@@ -662,6 +722,8 @@ class Store:
                 title=titles[d.id],
                 held_for=d.held_for,
                 digest_id=d.digest_id,
+                claimed_by=d.claimed_by if d.status == "pending" else None,
+                interrupted=d.interrupted,
             )
             for d, _i in rows
         ]
@@ -675,7 +737,8 @@ class Store:
                 return None
             previous = "dead" if row.status in DEAD_STATUSES else row.status
             if previous not in ("sent", "folded"):  # a folded row went (or goes) out in its digest
-                row.status, row.attempts, row.next_attempt_at = "pending", 0, now
+                row.status, row.attempts, row.interrupted, row.next_attempt_at = "pending", 0, 0, now
+                row.claimed_by = None
                 row.queued_at = row.queued_at or now
                 row.dead_at = row.operator_notified_at = None
                 session.add(row)

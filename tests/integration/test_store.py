@@ -13,7 +13,7 @@ from alembic.config import Config as AlembicConfig
 from sqlalchemy.engine import Connection, Engine
 
 from monitor.db.engine import MIGRATIONS, make_engine, migrate
-from monitor.db.store import NewItem, Store, message_id
+from monitor.db.store import Claim, NewItem, Store, message_id
 
 NOW = datetime(2020, 9, 27, 12, 0, tzinfo=UTC)
 
@@ -109,8 +109,8 @@ def test_story_counts_independent_sources_not_reprints(store: Store) -> None:
 
 
 def test_outbox_rows_come_back_in_decision_order_until_marked(store: Store) -> None:
-    """Pending rows are returned oldest first with their item; sent and given-up rows leave the queue, a
-    retry waits until its time."""
+    """Pending rows are returned oldest first with their item; each claimed send counts as one attempt;
+    sent and given-up rows leave the queue, a retry waits until its time."""
     store_alerting(store, "a", channels=("email", "chat"))
     store_alerting(store, "b")
     pending = store.pending_deliveries(NOW)
@@ -121,6 +121,8 @@ def test_outbox_rows_come_back_in_decision_order_until_marked(store: Store) -> N
     ]
     assert pending[0].published_at == NOW - timedelta(hours=1)
     assert pending[0].message_id == message_id(pending[0].story_id, "w", "email", 0)
+    for row in pending:
+        assert store.claim(row.id, NOW, timedelta(minutes=1)) == Claim(attempts=1, interrupted=0)
     store.mark_sent(pending[0].id, NOW)
     store.mark_dead(pending[1].id, error="535 auth", now=NOW)
     store.mark_retry(pending[2].id, error="timeout", retry_at=NOW + timedelta(minutes=1))
@@ -154,6 +156,8 @@ def test_outbox_listing_and_retry_of_a_dead_row(store: Store) -> None:
     row is never re-queued."""
     store_alerting(store, "a", channels=("email", "chat"))
     email, chat = store.pending_deliveries(NOW)
+    assert store.claim(email.id, NOW, timedelta(minutes=1)) is not None
+    assert store.claim(chat.id, NOW, timedelta(minutes=1)) is not None
     store.mark_dead(email.id, error="535 auth", now=NOW)
     store.mark_sent(chat.id, NOW)
     assert [(e.id, e.status, e.attempts, e.last_error) for e in store.outbox(["dead"])] == [

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.db.engine import make_engine, migrate
-from monitor.db.store import NewItem, Store
+from monitor.db.store import Claim, NewItem, Store
 
 
 def test_an_item_unit_that_fails_after_storing_the_item_leaves_nothing(database_url: str) -> None:
@@ -57,7 +57,7 @@ def test_forgetting_the_body_makes_the_next_poll_process_the_feed_again(database
 
 def test_only_one_instance_claims_a_due_delivery_and_a_dead_sender_gives_it_back(database_url: str) -> None:
     """Two instances (two engines) race for one due outbox row: one wins; after the lease it is due again,
-    so a sender killed mid-send delays the alert but never loses it."""
+    so a sender killed mid-send delays the alert but never loses it, and its send counts as interrupted."""
     engine = make_engine(database_url)
     migrate(engine)
     store = Store(engine)
@@ -73,9 +73,13 @@ def test_only_one_instance_claims_a_due_delivery_and_a_dead_sender_gives_it_back
     (row,) = store.pending_deliveries(now)
     other = Store(make_engine(database_url))
     lease = timedelta(minutes=5)
-    assert [store.claim(row.id, now, lease), other.claim(row.id, now, lease)] == [True, False]
+    assert [store.claim(row.id, now, lease, owner="a"), other.claim(row.id, now, lease, owner="b")] == [
+        Claim(attempts=1, interrupted=0),
+        None,
+    ]
     assert store.pending_deliveries(now) == []
     assert [p.id for p in store.pending_deliveries(now + lease)] == [row.id]
-    assert other.claim(row.id, now + lease, lease) is True
+    # the first sender never marked it: its send counts as an attempt, cut short
+    assert other.claim(row.id, now + lease, lease, owner="b") == Claim(attempts=2, interrupted=1)
     other.engine.dispose()
     engine.dispose()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.outbox import RetryPolicy, after_failure, retry_delay
+from monitor.outbox import RetryPolicy, after_failure, exhausted_reason, retry_delay
 
 NOW = datetime(2020, 9, 27, 12, 0, tzinfo=UTC)
 BASE, CAP = timedelta(seconds=30), timedelta(hours=1)
@@ -38,9 +38,12 @@ def test_zero_base_retries_at_once() -> None:
     assert retry_delay(3, base=timedelta(0), cap=CAP, rng=random.Random(1)) == timedelta(0)
 
 
-def verdict(attempts: int, *, retryable: bool = True, age: timedelta = timedelta(minutes=5)):  # type: ignore[no-untyped-def]
+def verdict(
+    attempts: int, *, retryable: bool = True, age: timedelta = timedelta(minutes=5), interrupted: int = 0
+):  # type: ignore[no-untyped-def]
     return after_failure(
         attempts=attempts,
+        interrupted=interrupted,
         created_at=NOW - age,
         now=NOW,
         retryable=retryable,
@@ -70,3 +73,27 @@ def test_retryable_failure_older_than_max_age_is_dead_lettered() -> None:
     decided = verdict(1, age=timedelta(hours=24))
     assert decided.dead and decided.why == "still failing after 1d"
     assert not verdict(1, age=timedelta(hours=23, minutes=59)).dead
+
+
+def test_the_last_failed_attempt_says_how_many_sends_the_daemon_never_finished() -> None:
+    """When some of the attempts were cut short by the process stopping, the give-up reason says so."""
+    decided = verdict(POLICY.max_attempts, interrupted=2)
+    assert decided.dead and decided.why == "gave up after 5 attempts (the daemon stopped during 2 of them)"
+    assert not verdict(POLICY.max_attempts - 1, interrupted=3).dead  # stopped sends count, no more
+
+
+@pytest.mark.parametrize(
+    ("attempts", "interrupted", "last_error", "reason"),
+    [
+        (5, 5, None, "the daemon stopped during the send 5 times"),
+        (1, 1, None, "the daemon stopped during the send once"),
+        (5, 2, "timeout", "the daemon stopped during the send 2 times (of 5 attempts); last error: timeout"),
+        (5, 0, "HTTP error=503", "gave up after 5 attempts; last error: HTTP error=503"),
+    ],
+)
+def test_a_row_with_no_sends_left_is_given_up_with_the_reason(
+    attempts: int, interrupted: int, last_error: str | None, reason: str
+) -> None:
+    """A row whose sends are used up without a verdict (a message that crashes the daemon, or a lowered
+    max_attempts) is dead-lettered saying how often the daemon stopped during its send."""
+    assert exhausted_reason(attempts=attempts, interrupted=interrupted, last_error=last_error) == reason
