@@ -3,10 +3,11 @@ server (aiosmtpd) and a webhook receiver; afterwards no alert is lost, and each 
 one message it interrupted on each channel.
 
 Real parts on loopback: three feeds on an HTTP server that gains new items every cycle, aiosmtpd, a
-webhook receiver, a SQLite file, and `news-monitor run` in a subprocess. The expected alerts come from what
-the feeds served (every item is its own story: one email and one webhook post each), never from the
-database. Each headline carries a unique token, so every reception is attributed to exactly one alert.
-The item texts are written for this test.
+webhook receiver, a SQLite file, and `news-monitor run` in a subprocess, with the default claim lease (a
+minute): a send cut short by a kill goes out again at once, because the next run releases the claims of
+its killed predecessor at start-up. The expected alerts come from what the feeds served (every item is its
+own story: one email and one webhook post each), never from the database. Each headline carries a unique
+token, so every reception is attributed to exactly one alert. The item texts are written for this test.
 """
 
 from __future__ import annotations
@@ -164,8 +165,6 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
             "channels:\n"
             f"  email: {{url: '{smtp.mailto_url()}'}}\n"
             f"  hook: {{url: '{hook.json_url('/alerts')}'}}\n"
-            # A send cut short by the kill is retried once its claim lapses: 1s here instead of 5 minutes.
-            "delivery: {claim_lease: 1s}\n"
             "rules: [rules/*.yaml]\n",
             encoding="utf-8",
         )
@@ -336,6 +335,15 @@ def test_sigkill_at_random_moments_loses_no_alert_and_repeats_at_most_one_per_ki
         "kills_aimed_at": dict(aimed),
         "last_event_before_kill": dict(phases),
         "anchor_not_seen": anchor_not_seen,
+        "claims_recovered": sum(
+            int(e.get("count", 0))
+            for events in runs
+            for e in events
+            if e["event"] == "delivery.claim_recovered"
+        ),
+        "skipped_tick_warnings": sum(
+            "maximum number of running instances" in str(e["event"]) for events in runs for e in events
+        ),
         "recovery_s": round(time.monotonic() - recovery_began, 1),
         "wall_s": round(time.monotonic() - began, 1),
     }
@@ -357,3 +365,4 @@ def test_sigkill_at_random_moments_loses_no_alert_and_repeats_at_most_one_per_ki
             f"{[_sent(events, channel) for events in runs]}"
         )
     assert statuses == Counter({"sent": 2 * len(expected)})
+    assert counts["skipped_tick_warnings"] == 0  # a tick outlasting the next is routine: debug only
