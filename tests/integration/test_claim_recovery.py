@@ -36,26 +36,29 @@ from tests.helpers.servers import LOOPBACK, Collector
 
 LEASE = DeliverySettings().claim_lease  # the default: the tests must finish well inside it
 WITHIN = 20.0  # seconds: "at once", against a lease of a minute
-TOKEN = re.compile(r"\bKR-\d\b")
-
+# Three unrelated events sharing no word, so they are three stories (three alerts) whatever the story
+# clustering weighs; each is named by its place.
 RULES = """\
 entities:
   zeta: {label: Zetaland, aliases: [Zetaland]}
+  eta: {label: Etaland, aliases: [Etaland]}
+  theta: {label: Thetaland, aliases: [Thetaland]}
 topics:
-  escalation: {query: 'shelling OR airstrike', severity: high}
+  escalation: {query: 'shelling OR airstrike OR bombardment', severity: high}
 watches:
-  - {name: zeta, label: Zetaland, query: '@zeta', topics: [escalation], notify: [hook]}
+  - {name: war, query: '@zeta OR @eta OR @theta', topics: [escalation], notify: [hook]}
 """
 ITEMS = [
-    ("KR-1 Shelling hits the harbour of Amberfield, Zetaland", "Shells struck the harbour at dawn."),
-    ("KR-2 Airstrike on the Coldwater bridge in Zetaland", "The bridge outside Coldwater collapsed."),
-    ("KR-3 Night of shelling empties Dunmore, Zetaland", "Families from Dunmore reached the camps."),
+    ("Amberfield", "Shelling hits Amberfield harbour, Zetaland", "Cranes burned before dawn."),
+    ("Coldwater", "Airstrike destroys Coldwater bridge in Etaland", "River crossing collapsed at noon."),
+    ("Dunmore", "Bombardment empties Dunmore villages, Thetaland", "Families walked toward distant camps."),
 ]
+PLACES = [place for place, _title, _summary in ITEMS]
 
 
 @dataclass
 class HoldingReceiver:
-    """Records every webhook POST's title; a POST whose title starts with a token in `hold` gets no
+    """Records the place named in every webhook POST's title; a POST about a place in `hold` gets no
     answer until the test ends, so the daemon sending it is killed with the send in flight."""
 
     url: str
@@ -74,8 +77,7 @@ def holding_receiver() -> Iterator[HoldingReceiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             title = str(json.loads(body).get("title", ""))
-            match = TOKEN.search(title)
-            token = match[0] if match else title
+            token = next((place for place in PLACES if place in title), title)
             receiver.titles.append(token)
             if token in receiver.hold:
                 receiver.released.wait(timeout=2 * LEASE.total_seconds())
@@ -105,9 +107,12 @@ class Setup:
     tmp: Path
     hook: HoldingReceiver
     feeds: FeedServer
+    started: list[Daemon] = field(default_factory=list)  # killed at teardown if a test failed midway
 
     def start(self) -> Daemon:
-        return start_daemon(self.tmp / "monitor.yaml", stderr=self.tmp / "daemon.err")
+        daemon = start_daemon(self.tmp / "monitor.yaml", stderr=self.tmp / "daemon.err")
+        self.started.append(daemon)
+        return daemon
 
     def kill(self, daemon: Daemon) -> None:
         assert daemon.kill() == -signal.SIGKILL, daemon.stderr()[-3000:]
@@ -132,7 +137,7 @@ def setup(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Setup]:
                 f"<item><guid>g{n}</guid><title>{title}</title><description>{summary}</description>"
                 f"<link>https://news.example/{n}</link>"
                 f"<pubDate>{format_datetime(start + timedelta(minutes=n), usegmt=True)}</pubDate></item>"
-                for n, (title, summary) in enumerate(ITEMS)
+                for n, (_place, title, summary) in enumerate(ITEMS)
             )
             + "</channel></rss>",
         )
@@ -148,7 +153,12 @@ def setup(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Setup]:
             "rules: [rules/*.yaml]\n",
             encoding="utf-8",
         )
-        yield Setup(tmp_path, hook, feeds)
+        rig = Setup(tmp_path, hook, feeds)
+        try:
+            yield rig
+        finally:
+            for daemon in rig.started:
+                daemon.kill()
 
 
 @pytest.mark.integration
@@ -157,7 +167,7 @@ def test_a_send_cut_short_by_sigkill_goes_out_at_once_after_the_restart(setup: S
     minute); the restarted daemon logs one recovered claim and sends it and the two alerts queued behind
     it within seconds, in order, so the one in flight arrives twice and nothing else repeats."""
     assert timedelta(seconds=3 * WITHIN) <= LEASE  # so "within WITHIN" cannot be the lease ending
-    setup.hook.hold.add("KR-1")
+    setup.hook.hold.add("Amberfield")
     first = setup.start()
     setup.hook.titles.wait_for(1, timeout=30)
     setup.kill(first)
@@ -176,7 +186,7 @@ def test_a_send_cut_short_by_sigkill_goes_out_at_once_after_the_restart(setup: S
         took = time.monotonic() - restarted_at
     finally:
         assert second.stop() == 0, second.stderr()[-3000:]
-    assert titles == ["KR-1", "KR-1", "KR-2", "KR-3"]
+    assert titles == ["Amberfield", "Amberfield", "Coldwater", "Dunmore"]
     assert took < WITHIN
     assert setup.rows() == [("sent", 2, 1, None), ("sent", 1, 0, None), ("sent", 1, 0, None)]
 
@@ -190,7 +200,7 @@ def test_a_message_that_kills_the_daemon_on_every_send_is_dead_lettered_after_ma
     restart releases it at once and counts the attempt; the fourth run finds its three attempts used up,
     dead-letters it as 'the daemon stopped during the send 3 times' without sending it again, and then
     delivers the two alerts that waited behind it. `news-monitor outbox` shows the reason and 3 tries."""
-    setup.hook.hold.add("KR-1")  # the poison message
+    setup.hook.hold.add("Amberfield")  # the poison message
     for attempt in (1, 2, 3):
         daemon = setup.start()
         setup.hook.titles.wait_for(attempt, timeout=30)
@@ -206,7 +216,7 @@ def test_a_message_that_kills_the_daemon_on_every_send_is_dead_lettered_after_ma
     finally:
         assert last.stop() == 0, last.stderr()[-3000:]
     assert dead["reason"] == "the daemon stopped during the send 3 times"
-    assert titles == ["KR-1", "KR-1", "KR-1", "KR-2", "KR-3"]
+    assert titles == ["Amberfield", "Amberfield", "Amberfield", "Coldwater", "Dunmore"]
     assert setup.rows() == [("dead", 3, 3, None), ("sent", 1, 0, None), ("sent", 1, 0, None)]
     listing = subprocess.run(
         [
@@ -224,5 +234,5 @@ def test_a_message_that_kills_the_daemon_on_every_send_is_dead_lettered_after_ma
         timeout=60,
         check=True,
     ).stdout
-    [row] = [line for line in listing.splitlines() if "KR-1" in line or "stopped" in line]
+    [row] = [line for line in listing.splitlines() if "stopped" in line]
     assert re.search(r"\bdead\s+3\s+-\s+the daemon stopped during the send 3 times$", row), listing
