@@ -6,17 +6,21 @@ How an item joins a story
     Each item is a TF-IDF vector over the Snowball stems of its title and summary (stop words dropped; IDF
     counted over the items inside the time window, so a word that is everywhere this week, such as the name
     of an ongoing war, weighs little while the place and people of one event weigh much). The item is
-    compared, by cosine, with every window item that shares a rare word with it (an inverted index), and
-    joins the story of the best one that clears the bar, provided it also resembles that story's first item
-    (`seed_similarity`: single-link chains drift, A like B, B like C, C nothing like A). Else it founds a new
-    story named after its own id. The bar combines three kinds of evidence:
+    compared, by cosine, with every window item that shares a rare word with it (an inverted index); each
+    one at cosine >= `similarity` is scored by a logistic regression over general pair evidence (`FEATURES`:
+    full-text and title cosine, names shared and the share of one item's names found in the other, hours
+    apart, same outlet, shared numbers, how much of one title's weight the other item contains). The item
+    joins the story of the best-scoring one whose logit reaches `join_score`, provided it also resembles that
+    story's first item (`seed_similarity`: single-link chains drift, A like B, B like C, C nothing like A).
+    Else it founds a new story named after its own id.
 
-    - text: the cosine itself (`similarity` is the bar for two reports of the same hour);
-    - time: the bar rises with the hours between the two reports (`time_penalty` at a full window apart),
-      so two strikes on one city on different days stay apart while the same event retold the same day joins;
-    - entities: without a shared name the bar is at least `alone_similarity`. A name is a word capitalised inside a
-      sentence (a cheap stand-in for named entities that works whatever the rule pack); it is shared when it
-      occurs anywhere in the other item, so a name that opens one headline still counts.
+    The weights (`WEIGHTS`) are fitted by `bench/train_story_scorer.py` on the even-numbered labelled pairs
+    of `bench/data/story_pairs.tsv` only, and `join_score` is the lowest of 1.25, 1.5, 1.75, 2.0, 2.5 at
+    which `bench/stories.py` gives precision >= 0.95 on those same even pairs; the odd pairs stay held out.
+    A name is a word capitalised inside a sentence (a cheap stand-in for named entities that works whatever
+    the rule pack); it is shared when it occurs anywhere in the other item, so a name that opens one
+    headline still counts. Time enters the score, so two strikes on one city on different days stay apart
+    while the same event retold the same day joins.
 
     A story stays open while any of its members is inside the window, so a long event (a trial, an
     eruption) keeps one story; each item is still only ever compared with reports inside the window.
@@ -42,6 +46,7 @@ from __future__ import annotations
 import heapq
 import html
 import math
+import operator
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +56,8 @@ from typing import Any
 from monitor.match.text import stem as snowball_stem
 
 __all__ = [
+    "FEATURES",
+    "WEIGHTS",
     "Assignment",
     "ClusterParams",
     "StoryClusterer",
@@ -67,9 +74,8 @@ class ClusterParams:
     """Knobs of the story clustering; `settings.StorySettings` fills them from `stories:` in the config."""
 
     window: timedelta = timedelta(hours=48)  # how far apart two reports of one event may be
-    similarity: float = 0.18  # cosine needed to join a story (same hour, shared name)
-    time_penalty: float = 0.5  # added to `similarity` at a distance of one full window
-    alone_similarity: float = 0.4  # needed when the two reports share no name
+    similarity: float = 0.1  # cosine below which two reports are never joined (nor scored)
+    join_score: float = 1.75  # logit of the learned pair score needed to join (see WEIGHTS)
     copy_similarity: float = 0.75  # plain Jaccard from which an item is a syndicated copy
     seed_similarity: float = 0.1  # cosine also needed with the story's first item, so stories cannot drift
     idf_floor: int = 1000  # IDF is computed as if the window held at least this many items
@@ -107,6 +113,11 @@ class _Entry:
     copy_of: str | None
     vector: dict[str, float]  # word -> IDF when the item arrived (IDF drifts little within a window)
     norm: float
+    title: frozenset[str] = frozenset()
+    numbers: frozenset[str] = frozenset()
+    outlet: str = ""
+    title_norm: float = 1.0
+    title_mass: float = 1.0  # sum of the title words' weights
 
 
 @dataclass(slots=True)
@@ -309,21 +320,27 @@ def _stem(word: str) -> str:
 _NAME = re.compile(r"(?<=[\w,]\s)[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’]+")
 
 
-def _features(title: str, summary: str = "") -> tuple[frozenset[str], frozenset[str]]:
-    """(content words, names) of an item: see `content_words` and `names`."""
+def _features(
+    title: str, summary: str = ""
+) -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
+    """(content words, names, title words, numbers) of an item: see `content_words` and `names`."""
     stems = _STEMS
     title, summary = _plain(title), _plain(summary)
-    title_words = _WORD.findall(title.lower())
-    words = {stems.get(w) or _stem(w) for w in title_words}
-    words.update(stems.get(w) or _stem(w) for w in _WORD.findall(summary.lower()))
+    title_tokens = _WORD.findall(title.lower())
+    summary_tokens = _WORD.findall(summary.lower())
+    title_words = {stems.get(w) or _stem(w) for w in title_tokens}
+    title_words.discard("")
+    words = set(title_words)
+    words.update(stems.get(w) or _stem(w) for w in summary_tokens)
     words.discard("")
+    numbers = frozenset(w for w in title_tokens + summary_tokens if w[0].isdigit())
     capitalised = _NAME.findall(summary)
     title_names = _NAME.findall(title)
-    if len(title_names) <= 0.5 * len(title_words):  # a Title Case headline is no evidence
+    if len(title_names) <= 0.5 * len(title_tokens):  # a Title Case headline is no evidence
         capitalised += title_names
     found = {stems.get(w) or _stem(w) for w in map(str.lower, capitalised)}
     found.discard("")
-    return frozenset(words), frozenset(found)
+    return frozenset(words), frozenset(found), frozenset(title_words), numbers
 
 
 def content_words(title: str, summary: str = "") -> frozenset[str]:
@@ -340,6 +357,64 @@ def names(title: str, summary: str = "") -> frozenset[str]:
 
 def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+# --- pair scorer ---------------------------------------------------------------------------------
+
+FEATURES = (
+    "cosine", "title_cosine", "shared_names", "name_share", "hours", "log_hours", "same_outlet",
+    "shared_numbers", "title_contained",
+)  # fmt: skip
+# Logistic-regression weights (bias first) produced by bench/train_story_scorer.py on the even pairs.
+WEIGHTS: tuple[float, ...] = (
+    -2.3143, 4.7733, 2.5199, 0.4050, 1.3409, -1.4305, -0.1323, -1.5432, -0.3646, 1.9610,
+)  # fmt: skip
+_BIAS, _COEFFICIENTS = WEIGHTS[0], WEIGHTS[1:]
+
+
+def _cosine(a: _Entry, b: _Entry) -> float:
+    small, large = (a.vector, b.vector) if len(a.vector) <= len(b.vector) else (b.vector, a.vector)
+    dot = 0.0
+    for word, weight in small.items():
+        other = large.get(word)
+        if other is not None:
+            dot += weight * other
+    return dot / (a.norm * b.norm)
+
+
+def _pair_features(a: _Entry, b: _Entry, cosine: float) -> list[float]:
+    """General evidence that two reports tell the same event (see FEATURES)."""
+    av, bv = a.vector, b.vector
+    title_dot = 0.0
+    for word in a.title & b.title:
+        title_dot += av[word] * bv[word]
+    na = len(a.names & b.words)
+    nb = len(b.names & a.words)
+    share = max(na / len(a.names) if a.names else 0.0, nb / len(b.names) if b.names else 0.0)
+    hours = abs(a.ts - b.ts) / 3600.0
+    inside_a = inside_b = 0.0
+    for word in a.title & b.words:
+        inside_a += av[word]
+    for word in b.title & a.words:
+        inside_b += bv[word]
+    contained = max(inside_a / a.title_mass, inside_b / b.title_mass)
+    title_cosine = title_dot / (a.title_norm * b.title_norm)
+    return [
+        cosine,
+        title_cosine,
+        math.log1p(na + nb),
+        share,
+        hours / 24.0,
+        math.log1p(hours),
+        1.0 if a.outlet and a.outlet == b.outlet else 0.0,
+        math.log1p(len(a.numbers & b.numbers)),
+        contained,
+    ]
+
+
+def _score(features: list[float]) -> float:
+    """Logit of "same event" for a pair's features."""
+    return _BIAS + sum(map(operator.mul, _COEFFICIENTS, features))
 
 
 # --- clustering ----------------------------------------------------------------------------------
@@ -371,28 +446,47 @@ class StoryClusterer:
         known = self._entries.get(doc.id)
         if known is not None:  # the same item again (edited or re-sent): same story, not a new source
             return Assignment(story=known.story, created=False, copy_of=known.copy_of or known.id, score=1.0)
-        ts = self._time(doc)
-        words, found_names = _features(doc.title, doc.summary)
-        vector, norm = self._vector(words)
+        entry = self._entry(doc, self._time(doc))
+        words = entry.words
         copy = self._entries.get(self._links.get(doc.link, "")) if doc.link else None
         if copy is None and words:
             copy = self._entries.get(self._texts.get(words, ""))
         story_id, score = doc.id, 0.0
         if copy is None and words:
-            copy, story_id, score = self._search(doc.id, ts, words, found_names, vector, norm)
+            copy, story_id, score = self._search(entry)
         copy_of = None
         if copy is not None:
             story_id, copy_of, score = copy.story, copy.copy_of or copy.id, 1.0
-        self._add(doc, ts, words, found_names, story_id, copy_of, vector, norm)
+        entry.story, entry.copy_of = story_id, copy_of
+        self._add(entry)
         return Assignment(story=story_id, created=story_id == doc.id, copy_of=copy_of, score=round(score, 3))
 
     def restore(self, doc: StoryDoc, story: str, copy_of: str | None = None) -> None:
         """Put back an item whose story was decided earlier (daemon start-up, another instance's item)."""
         if doc.id in self._entries:
             return
-        words, found_names = _features(doc.title, doc.summary)
+        entry = self._entry(doc, self._time(doc))
+        entry.story, entry.copy_of = story, copy_of
+        self._add(entry)
+
+    def pair_features(self, doc: StoryDoc, other_id: str) -> list[float] | None:
+        """The scorer's features of a not-yet-assigned item against a window item (None when that item is
+        not in the window): what `bench/train_story_scorer.py` fits the weights on."""
+        other = self._entries.get(other_id)
+        if other is None:
+            return None
+        entry = self._entry(doc, self._time(doc))
+        return _pair_features(entry, other, _cosine(entry, other))
+
+    def _entry(self, doc: StoryDoc, ts: float) -> _Entry:
+        words, found_names, title, numbers = _features(doc.title, doc.summary)
         vector, norm = self._vector(words)
-        self._add(doc, self._time(doc), words, found_names, story, copy_of, vector, norm)
+        title_weights = [vector[w] for w in title]
+        title_norm = math.sqrt(sum(w * w for w in title_weights)) or 1.0
+        return _Entry(
+            doc.id, doc.id, doc.link, ts, words, found_names, None, vector, norm, title, numbers,
+            doc.outlet, title_norm, sum(title_weights) or 1.0,
+        )  # fmt: skip
 
     # --- internals -------------------------------------------------------------------------------
 
@@ -410,77 +504,65 @@ class StoryClusterer:
         vector = {w: log(items / (len(postings.get(w, ())) + 2)) + 0.5 for w in words}
         return vector, math.sqrt(sum(v * v for v in vector.values())) or 1.0
 
-    def _search(
-        self,
-        item_id: str,
-        ts: float,
-        words: frozenset[str],
-        found_names: frozenset[str],
-        vector: dict[str, float],
-        norm: float,
-    ) -> tuple[_Entry | None, str, float]:
+    def _search(self, entry: _Entry) -> tuple[_Entry | None, str, float]:
         """(earlier item this one copies, or None; story to join; cosine with its best member).
 
         Candidates are the window items sharing a rare word (one in at most `common_share` of the window);
         their dot product over rare words is summed from the postings, and only candidates whose
-        product, plus the most the common words could add, reaches the bar for their time distance are
-        verified."""
+        product, plus the most the common words could add, reaches `similarity` are verified and scored;
+        the item joins the story of the best-scoring one that clears `join_score` and fits its seed."""
         params = self.params
+        item_id, ts, words = entry.id, entry.ts, entry.words
+        vector, norm = entry.vector, entry.norm
         postings = self._postings
         limit = max(len(self._entries), params.idf_floor) * params.common_share
         dots: dict[_Entry, float] = {}
         get = dots.get
-        common: list[tuple[str, float]] = []
+        common: dict[str, float] = {}
         for word, weight in vector.items():
             posting = postings.get(word)
             if posting is None:
                 continue
             if len(posting) > limit:
-                common.append((word, weight))
+                common[word] = weight
                 continue
             for other, other_weight in posting.items():
                 dots[other] = get(other, 0.0) + weight * other_weight
         # A common word's weight in another item is close to its weight now (IDF drifts little): with
         # margin, this bounds what the unprobed words can add.
-        slack = 1.5 * sum(weight * weight for _, weight in common)
-        window = self._window
-        base, slope = params.similarity, params.time_penalty / window
-        alone, copy_floor = params.alone_similarity, self._copy_floor
+        slack = 1.5 * sum(weight * weight for weight in common.values())
+        common_words = frozenset(common)
+        window, copy_floor, join = self._window, self._copy_floor, params.join_score
+        bar = min(params.similarity, copy_floor)
         copy: _Entry | None = None
-        by_story: dict[str, float] = {}
+        by_story: dict[str, tuple[float, float]] = {}  # story -> (best logit, that member's cosine)
         for other, dot in dots.items():
-            distance = abs(ts - other.ts)
-            if distance > window:
+            if abs(ts - other.ts) > window:
                 continue
-            bar = base + slope * distance
-            if dot + slack < (bar if bar < copy_floor else copy_floor) * norm * other.norm:
+            if dot + slack < bar * norm * other.norm:
                 continue
-            if common:
+            if common:  # the set intersection runs in C: far cheaper than probing every common word
                 other_vector = other.vector
-                for word, weight in common:
-                    other_weight = other_vector.get(word)
-                    if other_weight is not None:
-                        dot += weight * other_weight
+                for word in common_words & other.words:
+                    dot += common[word] * other_vector[word]
             similarity = dot / (norm * other.norm)
             if similarity >= copy_floor and self._is_copy(words, other.words):
                 if copy is None or (other.ts, other.id) < (copy.ts, copy.id):
                     copy = other
                 continue
-            if similarity < bar:
+            if similarity < params.similarity:
                 continue
-            if similarity < alone and found_names.isdisjoint(other.words) and other.names.isdisjoint(words):
+            logit = _score(_pair_features(entry, other, similarity))
+            if logit < join:
                 continue
-            if similarity > by_story.get(other.story, 0.0):
-                by_story[other.story] = similarity
+            best = by_story.get(other.story)
+            if best is None or logit > best[0]:
+                by_story[other.story] = (logit, similarity)
         if copy is not None:
             return copy, copy.story, 1.0
         stories = self._stories
-        ranked = (
-            sorted(by_story.items(), key=lambda pair: (-pair[1], pair[0]))
-            if len(by_story) > 1
-            else by_story.items()
-        )
-        for story_id, similarity in ranked:
+        ranked = sorted(by_story.items(), key=lambda pair: (-pair[1][0], pair[0]))
+        for story_id, (_logit, similarity) in ranked:
             story = stories.get(story_id)
             if story is not None and self._fits_seed(vector, norm, story.seed):
                 return None, story_id, similarity
@@ -507,23 +589,13 @@ class StoryClusterer:
                 dot += weight * other_weight
         return dot / (norm * seed.norm) >= self.params.seed_similarity
 
-    def _add(
-        self,
-        doc: StoryDoc,
-        ts: float,
-        words: frozenset[str],
-        found_names: frozenset[str],
-        story_id: str,
-        copy_of: str | None,
-        vector: dict[str, float],
-        norm: float,
-    ) -> None:
-        entry = _Entry(doc.id, story_id, doc.link, ts, words, found_names, copy_of, vector, norm)
-        self._entries[doc.id] = entry
-        if doc.link:
-            self._links.setdefault(doc.link, doc.id)
+    def _add(self, entry: _Entry) -> None:
+        doc_id, story_id, ts, words, vector = entry.id, entry.story, entry.ts, entry.words, entry.vector
+        self._entries[doc_id] = entry
+        if entry.link:
+            self._links.setdefault(entry.link, doc_id)
         if words:
-            self._texts.setdefault(words, doc.id)
+            self._texts.setdefault(words, doc_id)
         story = self._stories.get(story_id)
         if story is None:  # a new story, or (restore) the first of its members still inside the window
             story = self._stories[story_id] = _Story(entry)
@@ -536,7 +608,7 @@ class StoryClusterer:
             else:
                 posting[entry] = weight
         self._seq += 1
-        heapq.heappush(self._expiry, (ts, self._seq, doc.id))
+        heapq.heappush(self._expiry, (ts, self._seq, doc_id))
         if self._newest is None or ts > self._newest:
             self._newest = ts
         self._evict(self._newest - self._window)

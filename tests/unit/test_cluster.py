@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from monitor.cluster import ClusterParams, StoryClusterer, StoryDoc, cluster_records, content_words, names
+from monitor.cluster import (
+    FEATURES,
+    ClusterParams,
+    StoryClusterer,
+    StoryDoc,
+    cluster_records,
+    content_words,
+    names,
+)
 
 T0 = datetime(2020, 9, 27, 10, 0, tzinfo=UTC)
 SHELLING = (
@@ -106,21 +114,36 @@ def test_inflections_of_one_word_share_a_stem() -> None:
 
 def test_a_name_that_opens_one_headline_is_still_shared_evidence() -> None:
     """A name capitalised mid-sentence in one item counts as shared when the other item has the word anywhere."""
-    params = ClusterParams(similarity=0.05, time_penalty=0.0, alone_similarity=0.99, seed_similarity=0.0)
-    clusterer = StoryClusterer(params)
+    clusterer = StoryClusterer()
     clusterer.assign(doc("a", ("Ardmore posts record profit as windfall levy looms", ""), "wire", 0))
-    joined = clusterer.assign(doc("b", ("Shareholders cheer as Ardmore posts record profit", ""), "daily", 1))
-    assert joined.story == "a"
-    alone = clusterer.assign(doc("c", ("Record profit for a rival as investors cheer", ""), "desk", 2))
-    assert alone.story == "c"  # the same kind of words, but no name in common: the bar is out of reach
+    shared = FEATURES.index("shared_names")
+    joined = clusterer.pair_features(
+        doc("b", ("Shareholders cheer as Ardmore posts record profit", ""), "daily", 1), "a"
+    )
+    alone = clusterer.pair_features(
+        doc("c", ("Record profit for a rival as investors cheer", ""), "desk", 2), "a"
+    )
+    assert joined is not None and alone is not None
+    assert (joined[shared] > 0, alone[shared]) == (True, 0.0)
+
+
+def test_the_learned_score_weighs_time_so_the_same_words_a_day_apart_stay_apart() -> None:
+    """The pair scorer joins a retelling within hours but not the same words told a day and a half later."""
+    soon, late = StoryClusterer(), StoryClusterer()
+    soon.assign(doc("a", SHELLING, "wire", 0))
+    late.assign(doc("a", SHELLING, "wire", 0))
+    near = soon.assign(doc("b", RETOLD, "daily", 1))
+    far = late.assign(doc("b", RETOLD, "daily", 36))
+    assert (near.story, far.story) == ("a", "b")
+    assert 0 < near.score <= 1  # the reported score is the cosine with the member joined, not the logit
 
 
 def test_a_story_stays_open_while_a_member_is_inside_the_window() -> None:
     """A long event keeps one story after its first report leaves the window, as long as reports continue."""
-    clusterer = StoryClusterer(ClusterParams(window=timedelta(hours=48), time_penalty=0.0))
+    clusterer = StoryClusterer(ClusterParams(window=timedelta(hours=12)))
     first = clusterer.assign(doc("a", SHELLING, "wire", 0))
-    second = clusterer.assign(doc("b", RETOLD, "daily", 40))
-    clusterer.assign(doc("x", BUDGET, "desk", 60))  # moves the window on: the first report is evicted
+    second = clusterer.assign(doc("b", RETOLD, "daily", 10))
+    clusterer.assign(doc("x", BUDGET, "desk", 15))  # moves the window on: the first report is evicted
     assert len(clusterer) == 2
-    third = clusterer.assign(doc("c", (RETOLD[0], "Residents of Stepanakert sheltered again."), "desk", 80))
+    third = clusterer.assign(doc("c", (RETOLD[0], "Residents of Stepanakert sheltered again."), "desk", 20))
     assert (first.story, second.story, third.story) == ("a", "a", "a")

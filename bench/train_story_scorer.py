@@ -1,0 +1,137 @@
+"""Fit the story clusterer's pair scorer: logistic regression on the EVEN labelled pairs only.
+
+    .venv/bin/python bench/train_story_scorer.py [--ridge 1.0]
+
+Streams the 2022 corpus (`../shared/corpus/news-2022.jsonl.gz`) through a `StoryClusterer` so every item
+sees the window (and so the IDF) it would see in the daemon; when the later item of a labelled pair in
+`bench/data/story_pairs.tsv` arrives, `StoryClusterer.pair_features` gives that pair's features against
+the earlier one (pairs more than a window apart have none: the clusterer never compares them directly).
+The weights are fitted by Newton's method (IRLS) on standardised features with an L2 penalty, printed
+ready to paste into `monitor/cluster.py` as `WEIGHTS`, and scored as a pair classifier on the even
+(training) and odd (held-out) pairs. The clustering figures, which also depend on how pairs chain into
+stories, come from `bench/stories.py`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench.stories import CORPUS, PAIRS, records  # noqa: E402
+from monitor.cluster import FEATURES, ClusterParams, StoryClusterer, doc_from_record  # noqa: E402
+
+
+def pair_features(pairs: list[tuple[str, str, int]]) -> dict[int, list[float]]:
+    """Pair number -> features of its later item against its earlier one, when both share a window."""
+    wanted = {pair[0] for pair in pairs} | {pair[1] for pair in pairs}
+    by_item: dict[str, list[int]] = {}
+    for number, (a, b, _label) in enumerate(pairs):
+        by_item.setdefault(a, []).append(number)
+        by_item.setdefault(b, []).append(number)
+    seen: set[str] = set()
+    found: dict[int, list[float]] = {}
+    clusterer = StoryClusterer(ClusterParams())  # features do not depend on the weights
+    for record in records(None):
+        doc = doc_from_record(record)
+        if doc.id in wanted:
+            for number in by_item[doc.id]:
+                a, b, _label = pairs[number]
+                other = b if a == doc.id else a
+                if other in seen and other != doc.id:
+                    features = clusterer.pair_features(doc, other)
+                    if features is not None:
+                        found[number] = features
+            seen.add(doc.id)
+        clusterer.assign(doc)
+    return found
+
+
+def solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
+    """Gaussian elimination with partial pivoting (the system is small and positive definite)."""
+    n = len(vector)
+    rows = [[*row, value] for row, value in zip(matrix, vector, strict=True)]
+    for col in range(n):
+        pivot = max(range(col, n), key=lambda r: abs(rows[r][col]))
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        for r in range(n):
+            if r != col and rows[r][col]:
+                factor = rows[r][col] / rows[col][col]
+                rows[r] = [x - factor * y for x, y in zip(rows[r], rows[col], strict=True)]
+    return [rows[i][n] / rows[i][i] for i in range(n)]
+
+
+def fit(xs: list[list[float]], ys: list[int], ridge: float) -> tuple[float, ...]:
+    """Logistic regression weights (bias first) in the units of the raw features."""
+    k = len(xs[0])
+    means = [sum(x[j] for x in xs) / len(xs) for j in range(k)]
+    scales = [math.sqrt(sum((x[j] - means[j]) ** 2 for x in xs) / len(xs)) or 1.0 for j in range(k)]
+    zs = [[1.0] + [(x[j] - means[j]) / scales[j] for j in range(k)] for x in xs]
+    w = [0.0] * (k + 1)
+    for _ in range(50):
+        grad = [ridge * w[j] if j else 0.0 for j in range(k + 1)]
+        hess = [[(ridge if i == j and i else 0.0) for j in range(k + 1)] for i in range(k + 1)]
+        for z, y in zip(zs, ys, strict=True):
+            p = 1.0 / (1.0 + math.exp(-sum(a * b for a, b in zip(w, z, strict=True))))
+            for i in range(k + 1):
+                grad[i] += (p - y) * z[i]
+                for j in range(k + 1):
+                    hess[i][j] += p * (1 - p) * z[i] * z[j]
+        step = solve(hess, grad)
+        w = [a - b for a, b in zip(w, step, strict=True)]
+        if max(abs(s) for s in step) < 1e-9:
+            break
+    raw = [w[j + 1] / scales[j] for j in range(k)]
+    bias = w[0] - sum(r * m for r, m in zip(raw, means, strict=True))
+    return (bias, *raw)
+
+
+def report(name: str, rows: list[tuple[list[float], int]], weights: tuple[float, ...]) -> None:
+    tp = fp = fn = tn = 0
+    for x, y in rows:
+        same = weights[0] + sum(a * b for a, b in zip(weights[1:], x, strict=True)) >= 0
+        tp, fp, fn, tn = (
+            tp + (same and y),
+            fp + (same and not y),
+            fn + (not same and y),
+            tn + (not same and not y),
+        )
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    print(f"{name:24} precision {precision:.3f} recall {recall:.3f}  tp {tp} fp {fp} fn {fn} tn {tn}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--ridge", type=float, default=1.0, help="L2 penalty on standardised weights")
+    args = parser.parse_args()
+    if not CORPUS.is_file():
+        print(f"skipped: {CORPUS} is absent (it lives in ../shared, next to the repository)")
+        return 0
+    pairs = [
+        (row["id_a"], row["id_b"], int(row["label"]))
+        for row in csv.DictReader(PAIRS.open(encoding="utf-8"), delimiter="\t")
+    ]
+    features = pair_features(pairs)
+    even = [(features[n], pairs[n][2]) for n in sorted(features) if n % 2 == 0]
+    odd = [(features[n], pairs[n][2]) for n in sorted(features) if n % 2 == 1]
+    print(f"pairs with both items in one window: {len(even)} even (train), {len(odd)} odd (held out), "
+          f"of {len(pairs)}")  # fmt: skip
+    weights = fit([x for x, _ in even], [y for _, y in even], args.ridge)
+    print("WEIGHTS = (  # bias, " + ", ".join(FEATURES))
+    print("    " + ", ".join(f"{w:.4f}" for w in weights) + ",\n)")
+    print("as a pair classifier (logit >= 0), pairs a window apart left out:")
+    report("  even pairs (train)", even, weights)
+    report("  odd pairs (held out)", odd, weights)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
