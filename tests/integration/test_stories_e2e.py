@@ -102,6 +102,12 @@ class Env:
         assert result.returncode == 0, result.stderr + result.stdout
         return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
 
+    def received(self, events: list[dict[str, object]]) -> str:
+        """What arrived and what the run logged, for an assertion message that explains a miscount."""
+        subjects = [str(m["Subject"]) for m in self.smtp.messages]
+        titles = [r.json().get("title") for r in self.webhook.requests]
+        return f"emails {subjects}; posts {titles}; events {events}"
+
     def put(self, slug: str, items: list[tuple[str, str, str, str]]) -> None:
         self.feeds.put(f"/{slug}.rss", rss(OUTLETS[slug], slug, items, self.feeds.url("")))
 
@@ -142,8 +148,8 @@ def test_one_alert_per_story_one_threaded_update_no_repeat_after_kill_new_story_
     """Four outlets give one alert naming all of them; martial law gives one threaded update; a SIGKILLed and
     restarted daemon repeats nothing; another strike on the same city the next day is a new story."""
     events = env.run_once()
+    assert len(env.smtp.messages) == 1 and len(env.webhook.requests) == 1, env.received(events)
     [first] = env.smtp.messages
-    assert len(env.webhook.requests) == 1
     assert str(first["Subject"]).startswith("[ESCALATION] Nagorno-Karabakh: ")
     body = first.part("text/plain") or ""
     for outlet in OUTLETS.values():
@@ -159,8 +165,8 @@ def test_one_alert_per_story_one_threaded_update_no_repeat_after_kill_new_story_
 
     # The story develops: casualties and martial law raise the severity -> exactly one update, threaded.
     env.put("wire", [WIRE_FIRST, WIRE_UPDATE])
-    env.run_once()
-    assert len(env.smtp.messages) == 2 and len(env.webhook.requests) == 2
+    events = env.run_once()
+    assert len(env.smtp.messages) == 2 and len(env.webhook.requests) == 2, env.received(events)
     update = env.smtp.messages[1]
     assert str(update["Subject"]).startswith(
         "[UPDATE] [ESCALATION] Nagorno-Karabakh: Stepanakert shelling kills"
@@ -196,13 +202,13 @@ def test_one_alert_per_story_one_threaded_update_no_repeat_after_kill_new_story_
         daemon.wait(timeout=30)
         reader.join(timeout=10)
     assert daemon.returncode == -signal.SIGKILL
-    env.run_once()
-    assert len(env.smtp.messages) == 2 and len(env.webhook.requests) == 2
+    events = env.run_once()
+    assert len(env.smtp.messages) == 2 and len(env.webhook.requests) == 2, env.received(events)
 
     # Next day, a different strike on the same city: a new story with its own first alert.
     env.put("desk", [DESK, DESK_NEXT_DAY])
     events = env.run_once()
-    assert len(env.smtp.messages) == 3
+    assert len(env.smtp.messages) == 3, env.received(events)
     third = env.smtp.messages[2]
     assert str(third["Subject"]).startswith(
         "[ESCALATION] Nagorno-Karabakh: Drone strike destroys power station"
