@@ -556,9 +556,7 @@ class Store:
             ).all()
             for channel in sorted(channels):
                 rows = session.exec(
-                    select(Delivery, ItemRow, FeedState)
-                    .outerjoin(ItemRow, col(ItemRow.id) == col(Delivery.item_id))
-                    .outerjoin(FeedState, col(FeedState.name) == col(ItemRow.feed))
+                    _with_items()
                     .where(Delivery.status == "pending", Delivery.channel == channel)
                     .order_by(col(Delivery.id))
                     .limit(per_channel)
@@ -840,11 +838,7 @@ class Store:
         """The rows folded into a digest, in decision order, with their items."""
         with self._session() as session:
             rows = session.exec(
-                select(Delivery, ItemRow, FeedState)
-                .join(ItemRow, col(ItemRow.id) == col(Delivery.item_id))
-                .join(FeedState, col(FeedState.name) == col(ItemRow.feed))
-                .where(Delivery.digest_id == digest_id)
-                .order_by(col(Delivery.id))
+                _with_items().where(Delivery.digest_id == digest_id).order_by(col(Delivery.id))
             ).all()
         return [_pending(d, i, f) for d, i, f in rows]
 
@@ -852,6 +846,15 @@ class Store:
         with self._session() as session:
             rows = session.exec(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
         return dict(rows)
+
+
+def _with_items() -> Any:
+    """Deliveries with their item and its feed (outer joins: a digest row has no item of its own)."""
+    return (
+        select(Delivery, ItemRow, FeedState)
+        .outerjoin(ItemRow, col(ItemRow.id) == col(Delivery.item_id))
+        .outerjoin(FeedState, col(FeedState.name) == col(ItemRow.feed))
+    )
 
 
 def _pending(d: Delivery, i: ItemRow | None, f: FeedState | None) -> PendingDelivery:

@@ -26,7 +26,7 @@ import json
 import logging
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
@@ -193,6 +193,8 @@ class WebhookReceiver:
     port: int
     requests: Collector[ReceivedRequest] = field(default_factory=Collector)
     status: int = 200  # may be changed while running; applies to the next request
+    answer: bytes | None = None  # the response body; None: {"status": <status>} as JSON
+    on_request: Callable[[ReceivedRequest], None] | None = None  # runs before the answer (may block)
 
     @property
     def base_url(self) -> str:
@@ -205,9 +207,16 @@ class WebhookReceiver:
 
 
 @contextlib.contextmanager
-def webhook_receiver(status: int = 200) -> Iterator[WebhookReceiver]:
+def webhook_receiver(
+    status: int = 200,
+    *,
+    answer: bytes | None = None,
+    on_request: Callable[[ReceivedRequest], None] | None = None,
+) -> Iterator[WebhookReceiver]:
     """An HTTP server on 127.0.0.1 (free port) in a thread that records every request (POST, PUT, GET)
-    and answers with `status` (200 by default; set 404/500/429 for failure tests)."""
+    and answers with `status` (200 by default; set 404/500/429 for failure tests). `answer` replaces the
+    JSON body (a chat service's own success reply); `on_request` sees each request before it is answered,
+    so a test can hold a sender in flight."""
     receiver: WebhookReceiver
 
     class Handler(BaseHTTPRequestHandler):
@@ -216,17 +225,20 @@ def webhook_receiver(status: int = 200) -> Iterator[WebhookReceiver]:
         def _record(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            receiver.requests.append(
-                ReceivedRequest(
-                    method=self.command,
-                    path=self.path,
-                    headers={k: v for k, v in self.headers.items()},
-                    body=body,
-                )
+            request = ReceivedRequest(
+                method=self.command,
+                path=self.path,
+                headers={k: v for k, v in self.headers.items()},
+                body=body,
             )
-            payload = json.dumps({"status": receiver.status}).encode()
+            receiver.requests.append(request)
+            if receiver.on_request is not None:
+                receiver.on_request(request)
+            payload = receiver.answer
             self.send_response(receiver.status)
-            self.send_header("Content-Type", "application/json")
+            if payload is None:
+                payload = json.dumps({"status": receiver.status}).encode()
+                self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
             self.wfile.write(payload)
@@ -238,7 +250,9 @@ def webhook_receiver(status: int = 200) -> Iterator[WebhookReceiver]:
 
     httpd = ThreadingHTTPServer((LOOPBACK, 0), Handler)
     httpd.daemon_threads = True
-    receiver = WebhookReceiver(host=LOOPBACK, port=httpd.server_address[1], status=status)
+    receiver = WebhookReceiver(
+        host=LOOPBACK, port=httpd.server_address[1], status=status, answer=answer, on_request=on_request
+    )
     thread = threading.Thread(
         target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="webhook-receiver", daemon=True
     )

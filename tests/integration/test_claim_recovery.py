@@ -11,7 +11,6 @@ default claim lease. The item texts are written for this test.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import signal
 import sqlite3
@@ -23,16 +22,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from monitor.settings import DeliverySettings
 from tests.helpers.daemon import Daemon, start_daemon
 from tests.helpers.feed_server import FeedServer, feed_server
-from tests.helpers.servers import LOOPBACK, Collector
+from tests.helpers.servers import Collector, ReceivedRequest, webhook_receiver
 
 LEASE = DeliverySettings().claim_lease  # the default: the tests must finish well inside it
 WITHIN = 20.0  # seconds: "at once", against a lease of a minute
@@ -69,37 +66,21 @@ class HoldingReceiver:
 
 @contextlib.contextmanager
 def holding_receiver() -> Iterator[HoldingReceiver]:
-    receiver: HoldingReceiver
+    receiver = HoldingReceiver("")
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def hold(request: ReceivedRequest) -> None:
+        title = str(request.json().get("title", ""))
+        token = next((place for place in PLACES if place in title), title)
+        receiver.titles.append(token)
+        if token in receiver.hold:
+            receiver.released.wait(timeout=2 * LEASE.total_seconds())
 
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            title = str(json.loads(body).get("title", ""))
-            token = next((place for place in PLACES if place in title), title)
-            receiver.titles.append(token)
-            if token in receiver.hold:
-                receiver.released.wait(timeout=2 * LEASE.total_seconds())
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer((LOOPBACK, 0), Handler)
-    httpd.daemon_threads = True
-    receiver = HoldingReceiver(f"json://{LOOPBACK}:{httpd.server_address[1]}/alerts")
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield receiver
-    finally:
-        receiver.released.set()
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(timeout=5)
+    with webhook_receiver(on_request=hold) as hook:
+        receiver.url = hook.json_url("/alerts")
+        try:
+            yield receiver
+        finally:
+            receiver.released.set()
 
 
 @dataclass

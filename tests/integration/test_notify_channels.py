@@ -13,15 +13,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from html import unescape
 from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
 from monitor import notify
 from monitor.notify import Channel, DeliveryOutcome
 from monitor.render import Alert, Digest, render, render_digest
-from tests.helpers.servers import Collector, free_port, smtp_server, webhook_receiver
+from tests.helpers.servers import Collector, ReceivedRequest, free_port, smtp_server, webhook_receiver
 
 pytestmark = pytest.mark.integration
 
@@ -250,30 +248,11 @@ SLACK_URL = "slack://T1AAAAAAA/B1BBBBBBB/abcdefghijklmnopqrstuvwx/"
 
 
 @contextmanager
-def service_receiver(answer: bytes = b"ok") -> Iterator[tuple[str, Collector[tuple[str, bytes]]]]:
-    """A loopback stand-in for a chat service's API: records (path, body) of each POST and answers 200 with
-    `answer` (what the real service says on success; Slack's plugin wants "ok", WhatsApp's {"sent": true})."""
-    posts: Collector[tuple[str, bytes]] = Collector()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            posts.append((self.path, self.rfile.read(int(self.headers.get("Content-Length") or 0))))
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", posts
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+def service_receiver(answer: bytes = b"ok") -> Iterator[tuple[str, Collector[ReceivedRequest]]]:
+    """A loopback stand-in for a chat service's API: records each POST and answers 200 with `answer` (what
+    the real service says on success; Slack's plugin wants "ok", WhatsApp's {"sent": true})."""
+    with webhook_receiver(answer=answer) as hook:
+        yield hook.base_url, hook.requests
 
 
 def test_slack_shows_feed_text_as_written_without_double_escapes_or_mentions() -> None:
@@ -288,7 +267,8 @@ def test_slack_shows_feed_text_as_written_without_double_escapes_or_mentions() -
         channel = Channel("ops-slack", SLACK_URL)
         channel._plugin.webhook_url = f"{base}/services"  # the real Slack plugin, POSTing to loopback
         outcome = channel.send(render(alert, limit=channel.limits))
-        [(_path, body)] = posts.wait_for(1)
+        [post] = posts.wait_for(1)
+        body = post.body
 
     assert outcome.ok, outcome
     payload = json.loads(body)
@@ -352,7 +332,8 @@ def test_telegram_shows_feed_text_as_written_in_its_html_mode() -> None:
         channel = Channel("ops-telegram", "tgram://123456789:abcdefg_hijklmnop/12315544/")
         channel._plugin.notify_url = f"{base}/bot"  # the real plugin; api.telegram.org is a class constant
         outcome = channel.send(render(HOSTILE, limit=channel.limits))
-        [(path, body)] = posts.wait_for(1)
+        [post] = posts.wait_for(1)
+        path, body = post.path, post.body
 
     assert outcome.ok, outcome
     assert path == "/bot123456789:abcdefg_hijklmnop/sendMessage"
@@ -375,7 +356,8 @@ def test_google_chat_shows_feed_text_as_written_escaped_once() -> None:
         channel = Channel("ops-gchat", "gchat://workspace/key/token")
         channel._plugin.notify_url = f"{base}/v1/spaces/{{workspace}}/messages"  # real plugin, loopback
         outcome = channel.send(render(HOSTILE, limit=channel.limits))
-        [(path, body)] = posts.wait_for(1)
+        [post] = posts.wait_for(1)
+        path, body = post.path, post.body
 
     assert outcome.ok, outcome
     assert path.startswith("/v1/spaces/workspace/messages?")
@@ -399,7 +381,8 @@ def test_whatsapp_shows_feed_text_without_entities_or_backslashes(service: str) 
         else:
             channel = Channel("ops-wa", f"evolution://apikey@{base.removeprefix('http://')}/inst/12345678901")
         outcome = channel.send(render(HOSTILE, limit=channel.limits))
-        [(_path, body)] = posts.wait_for(1)
+        [post] = posts.wait_for(1)
+        body = post.body
 
     assert outcome.ok, outcome
     payload = json.loads(body)
@@ -417,7 +400,8 @@ def test_zoho_cliq_shows_feed_text_without_entities_backslashes_or_links() -> No
         channel._plugin.notify_url = f"{base}/api/v2/{{path}}/{{name}}/message"  # real plugin, loopback
         message = render(HOSTILE, limit=channel.limits)
         outcome = channel.send(message)
-        [(path, body)] = posts.wait_for(1)
+        [post] = posts.wait_for(1)
+        path, body = post.path, post.body
 
     assert outcome.ok, outcome
     assert path.startswith("/api/v2/channelsbyname/alerts/message?")
@@ -437,7 +421,8 @@ def test_a_digest_fitted_to_telegram_arrives_as_one_message_within_its_limit() -
         channel = Channel("ops-telegram", "tgram://123456789:abcdefg_hijklmnop/12315544/")
         channel._plugin.notify_url = f"{base}/bot"
         outcome = channel.send(render_digest(Digest(channel="ops", alerts=stories), limit=channel.limits))
-        [(_path, body)] = posts.wait_for(1)
+        [post] = posts.wait_for(1)
+        body = post.body
 
     assert outcome.ok, outcome
     view = _HtmlView(json.loads(body)["text"])
