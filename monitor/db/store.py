@@ -254,13 +254,13 @@ class ItemUnit:
             StoryItem(item_id=item_id, story_id=story_id, outlet=outlet, copy_of=copy_of, joined_at=self.now)
         )
         session.flush()
-        independent = session.exec(
-            select(func.count(func.distinct(StoryItem.outlet))).where(
-                StoryItem.story_id == story_id, col(StoryItem.copy_of).is_(None)
-            )
-        ).one()
+        members = session.exec(
+            select(StoryItem.item_id, StoryItem.copy_of, StoryItem.outlet, ItemRow.published_at)
+            .join(ItemRow, col(ItemRow.id) == col(StoryItem.item_id))
+            .where(StoryItem.story_id == story_id)
+        ).all()
         story.items += 1
-        story.sources = max(int(independent), 1)
+        story.sources = max(len({outlet for _, outlet in _originals(members).values()}), 1)
         story.topics = list(dict.fromkeys([*story.topics, *topics]))
         story.updated_at = self.now
         session.add(story)
@@ -499,7 +499,13 @@ class Store:
                 .where(StoryItem.story_id == story_id)
                 .order_by(col(StoryItem.item_id))
             ).all()
-        return [Source(f.title or f.name, i.title, i.link, m.copy_of is not None) for m, i, f in rows]
+        originals = {
+            item
+            for item, _ in _originals(
+                [(m.item_id, m.copy_of, m.outlet, i.published_at) for m, i, _ in rows]
+            ).values()
+        }
+        return [Source(f.title or f.name, i.title, i.link, m.item_id not in originals) for m, i, f in rows]
 
     def recent_stories(self, since: datetime, limit: int = 50) -> list[StorySummary]:
         """Stories updated since `since`, newest first, with sources and alert history."""
@@ -879,3 +885,22 @@ def _pending(d: Delivery, i: ItemRow | None, f: FeedState | None) -> PendingDeli
         period_start_at=as_utc(d.period_start_at),
         period_end_at=as_utc(d.period_end_at),
     )
+
+
+def _originals(
+    members: Iterable[tuple[int, int | None, str, datetime | None]],
+) -> dict[int, tuple[int, str]]:
+    """The original of each group of copies, as (item id, outlet), keyed by the group.
+
+    A group is one report and its reprints. Its original is the member published first, not the one that
+    arrived first: feeds are polled in no fixed order, and a reprint seen before the wire it copies must not
+    make the wire's later reports count as a second source.
+    """
+    earliest: dict[int, tuple[float, int, str]] = {}
+    for item_id, copy_of, outlet, published in members:
+        group = copy_of if copy_of is not None else item_id
+        stamp = as_utc(published)
+        key = (stamp.timestamp() if stamp else float("inf"), item_id, outlet)
+        if group not in earliest or key < earliest[group]:
+            earliest[group] = key
+    return {group: (item_id, outlet) for group, (_, item_id, outlet) in earliest.items()}

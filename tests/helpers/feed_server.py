@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ class FeedServer:
     documents: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # path -> (body, content type)
     statuses: dict[str, int] = field(default_factory=dict)  # path -> forced status
     requests: list[tuple[str, int]] = field(default_factory=list)  # (path, status answered)
+    delays: dict[str, float] = field(default_factory=dict)  # path -> seconds to wait before answering
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
@@ -39,6 +41,8 @@ def feed_server() -> Iterator[FeedServer]:
             with state.lock:
                 forced = state.statuses.get(self.path)
                 doc = state.documents.get(self.path)
+                delay = state.delays.get(self.path, 0.0)
+            time.sleep(delay)
             if forced or doc is None:
                 status = forced or 404
                 self.send_response(status)

@@ -108,6 +108,34 @@ def test_story_counts_independent_sources_not_reprints(store: Store) -> None:
     assert [w.story_id for w in store.window_items(NOW - timedelta(days=1))] == [story, story, story]
 
 
+def test_a_reprint_polled_before_the_wire_it_copies_does_not_make_the_wire_a_second_source(
+    store: Store,
+) -> None:
+    """Feeds are polled in no fixed order: when the reprint arrives first, the wire report (published
+    earlier) is still the original, and a later wire report adds no source."""
+    store.sync_feeds([("metro", "https://metro.example/rss")])
+    late = NewItem("r", "r", "https://metro.example/r", "t", "", NOW - timedelta(minutes=10), None)
+    with store.item_unit(NOW) as unit:
+        reprint = unit.add_item("metro", late)
+        assert reprint is not None
+        unit.join_story(reprint, reprint, outlet="metro", copy_of=None, title="t", topics=[])
+    with store.item_unit(NOW) as unit:
+        wire = unit.add_item("wire", new_item("w1"))  # published 50 minutes before the reprint
+        assert wire is not None
+        view = unit.join_story(wire, reprint, outlet="wire", copy_of=reprint, title="t", topics=[])
+    assert view.sources == 1
+    with store.item_unit(NOW) as unit:
+        follow_up = unit.add_item("wire", new_item("w2"))
+        assert follow_up is not None
+        view = unit.join_story(follow_up, reprint, outlet="wire", copy_of=None, title="t", topics=[])
+    assert (view.items, view.sources) == (3, 1)
+    assert [(m.outlet, m.copy) for m in store.story_sources(reprint)] == [
+        ("metro", True),
+        ("wire", False),
+        ("wire", False),
+    ]
+
+
 def test_outbox_rows_come_back_in_decision_order_until_marked(store: Store) -> None:
     """Pending rows are returned oldest first with their item; each claimed send counts as one attempt;
     sent and given-up rows leave the queue, a retry waits until its time."""
