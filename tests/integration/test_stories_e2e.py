@@ -147,7 +147,8 @@ def env(tmp_path: Path) -> Iterator[Env]:
 def test_one_alert_per_story_one_threaded_update_no_repeat_after_kill_new_story_next_day(env: Env) -> None:
     """Four outlets give one alert naming all of them; martial law gives one threaded update; a SIGKILLed and
     restarted daemon repeats nothing; another strike on the same city the next day is a new story."""
-    env.feeds.delays["/wire.rss"] = 1.5  # the reprint is stored before the wire report it copies
+    # a fixed arrival order: desk founds the story, and the reprint is stored before the wire it copies
+    env.feeds.delays.update({"/daily.rss": 0.5, "/metro.rss": 1.0, "/wire.rss": 1.5})
     events = env.run_once()
     env.feeds.delays.clear()
     assert len(env.smtp.messages) == 1 and len(env.webhook.requests) == 1, env.received(events)

@@ -127,9 +127,12 @@ def test_a_name_that_opens_one_headline_is_still_shared_evidence() -> None:
     assert (joined[shared] > 0, alone[shared]) == (True, 0.0)
 
 
-def test_the_learned_score_weighs_time_so_the_same_words_a_day_apart_stay_apart() -> None:
-    """The pair scorer joins a retelling within hours but not the same words told a day and a half later."""
-    soon, late = StoryClusterer(), StoryClusterer()
+def test_the_learned_score_falls_with_time_so_a_strict_bar_keeps_a_late_retelling_apart() -> None:
+    """Time enters the pair score: with a bar above the default, a retelling an hour later still joins
+    while the same words a day and a half later do not (at the default bar both join: the labelled pairs
+    count a retelling within two days as the same story)."""
+    strict = ClusterParams(join_score=3.0)
+    soon, late = StoryClusterer(strict), StoryClusterer(strict)
     soon.assign(doc("a", SHELLING, "wire", 0))
     late.assign(doc("a", SHELLING, "wire", 0))
     near = soon.assign(doc("b", RETOLD, "daily", 1))
