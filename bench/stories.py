@@ -74,6 +74,16 @@ def score(
             "recall": recall, "by_kind": by_kind}  # fmt: skip
 
 
+def loop_seconds() -> float:
+    """Seconds for a fixed pure-Python loop: how fast this machine runs Python right now, so that
+    throughput figures from different runs (shared hosts vary by 2x within minutes) can be compared."""
+    started = time.perf_counter()
+    total = 0
+    for number in range(10_000_000):
+        total += number
+    return time.perf_counter() - started
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -103,6 +113,7 @@ def main() -> int:
     base_seconds = time.perf_counter() - started
     del first_by_title
 
+    loop_before = loop_seconds()
     clusterer = StoryClusterer(params)
     stories: dict[str, str] = {}
     window_peak = 0
@@ -141,6 +152,8 @@ def main() -> int:
     print()
     print(f"throughput: {count:,} items in {seconds:.1f} s = {count / seconds:,.0f} items/s "
           f"(exact-title baseline {count / base_seconds:,.0f} items/s, same process)")  # fmt: skip
+    print(f"  machine speed: a fixed 10M-step Python loop took {loop_before:.2f} s before and "
+          f"{loop_seconds():.2f} s after the clustering")  # fmt: skip
     print(
         f"  CPU time of this process: {cpu_seconds:.1f} s = {count / cpu_seconds:,.0f} items/s "
         "(what the wall-clock figure would be on an otherwise idle machine)"
