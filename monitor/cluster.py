@@ -17,12 +17,15 @@ How an item joins a story
     The weights (`WEIGHTS`) are fitted by `bench/train_story_scorer.py` on the even-numbered labelled pairs
     of `bench/data/story_pairs.tsv` only; the odd pairs stay held out. `join_score` is 2.0, one step above
     the lowest of 1.25, 1.5, 1.75, 2.0, 2.5 at which `bench/stories.py` gives precision >= 0.95 on the even
-    pairs (1.75): at 1.75 a drone strike on a city the day after a shelling of it joins the shelling's story
-    (tests/integration/test_stories_e2e.py), and a missed alert costs a security desk more than a repeat.
+    pairs (1.75). It was set by hand: at 1.75 a drone strike on a city the day after a shelling of it joins
+    the shelling's story in 8 of the 24 arrival orders of tests/integration/test_stories_e2e.py (at 2.0 in
+    none; at 2.5 the shelling itself splits in all 24), and a missed alert costs a security desk more
+    than a repeat.
     A name is a word capitalised inside a sentence (a cheap stand-in for named entities that works whatever
     the rule pack); it is shared when it occurs anywhere in the other item, so a name that opens one
-    headline still counts. Time enters the score, so two strikes on one city on different days stay apart
-    while the same event retold the same day joins.
+    headline still counts. Time enters the score (a retelling's score falls as hours pass), but the labels
+    count a development within about two days as the same story, so what keeps two strikes on one city
+    apart is mostly their different words (target, weapon, toll), not the day.
 
     A story stays open while any of its members is inside the window, so a long event (a trial, an
     eruption) keeps one story; each item is still only ever compared with reports inside the window.
@@ -35,8 +38,8 @@ Why not MinHash-LSH or SimHash
 
 Syndication
     An item whose words nearly equal (plain Jaccard >= `copy_similarity`) an earlier member's, or whose
-    canonical link is the same, is a copy of it: listed as an outlet carrying the story, not counted as an
-    independent source.
+    canonical link is the same, is a copy of it. A report and its copies count as one source; the store
+    lists the one published first as the original and the others as reprints, whatever order they arrived in.
 
 Memory
     Everything older than the window (relative to the newest item seen) is evicted, so memory is bounded by
@@ -100,7 +103,7 @@ class StoryDoc:
 class Assignment:
     story: str  # story id: the id of the item that founded the story
     created: bool  # this item founded the story
-    copy_of: str | None  # id of the earlier member this item reprints (not an independent source)
+    copy_of: str | None  # id of the earlier-arrived member whose text or link this item repeats
     score: float  # cosine with the best member (1.0 for a copy, 0.0 for a new story)
 
 

@@ -317,7 +317,7 @@ def _join_story(deps: Deps, unit: ItemUnit, feed: str, item_id: int, new: NewIte
             feed=feed,
             items=story.items,
             sources=story.sources,
-            reprint=assignment.copy_of is not None,
+            reprint=story.reprint,
             similarity=assignment.score,
         )
     return story

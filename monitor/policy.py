@@ -98,6 +98,8 @@ def _alerted(state: WatchState, sources: int) -> WatchState:
         state,
         alerted_level=state.level,
         alerted_topics=state.topics,
-        alerted_sources=sources,
+        # the count can fall (a late wire report turns an independent outlet into its reprint); the
+        # threshold update must still fire only once
+        alerted_sources=max(state.alerted_sources, sources),
         alerts=state.alerts + 1,
     )

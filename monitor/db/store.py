@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import Subquery, case, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -48,6 +48,7 @@ class StoryView:
     sources: int  # independent outlets
     topics: list[str]
     created: bool
+    reprint: bool  # the item joined is a copy of an earlier-published member
 
 
 @dataclass(frozen=True)
@@ -254,19 +255,26 @@ class ItemUnit:
             StoryItem(item_id=item_id, story_id=story_id, outlet=outlet, copy_of=copy_of, joined_at=self.now)
         )
         session.flush()
-        members = session.exec(
-            select(StoryItem.item_id, StoryItem.copy_of, StoryItem.outlet, ItemRow.published_at)
-            .join(ItemRow, col(ItemRow.id) == col(StoryItem.item_id))
-            .where(StoryItem.story_id == story_id)
-        ).all()
+        ranked = _ranked_members(story_id)
+        independent, reprint = session.exec(
+            select(
+                func.count(func.distinct(case((ranked.c.rank == 1, ranked.c.outlet)))),
+                func.count(case(((ranked.c.item_id == item_id) & (ranked.c.rank > 1), 1))),
+            )
+        ).one()
         story.items += 1
-        story.sources = max(len({outlet for _, outlet in _originals(members).values()}), 1)
+        story.sources = max(int(independent), 1)
         story.topics = list(dict.fromkeys([*story.topics, *topics]))
         story.updated_at = self.now
         session.add(story)
         session.flush()
         return StoryView(
-            id=story_id, items=story.items, sources=story.sources, topics=story.topics, created=created
+            id=story_id,
+            items=story.items,
+            sources=story.sources,
+            topics=story.topics,
+            created=created,
+            reprint=bool(reprint),
         )
 
     def watch_states(self, story_id: int) -> dict[str, WatchState]:
@@ -492,20 +500,14 @@ class Store:
     def story_sources(self, story_id: int) -> list[Source]:
         """Every item of a story with its outlet, in the order they joined."""
         with self._session() as session:
+            ranked = _ranked_members(story_id)
             rows = session.exec(
-                select(StoryItem, ItemRow, FeedState)
-                .join(ItemRow, col(ItemRow.id) == col(StoryItem.item_id))
+                select(ItemRow, FeedState, ranked.c.rank)
+                .join(ranked, ranked.c.item_id == col(ItemRow.id))
                 .join(FeedState, col(FeedState.name) == col(ItemRow.feed))
-                .where(StoryItem.story_id == story_id)
-                .order_by(col(StoryItem.item_id))
+                .order_by(col(ItemRow.id))
             ).all()
-        originals = {
-            item
-            for item, _ in _originals(
-                [(m.item_id, m.copy_of, m.outlet, i.published_at) for m, i, _ in rows]
-            ).values()
-        }
-        return [Source(f.title or f.name, i.title, i.link, m.item_id not in originals) for m, i, f in rows]
+        return [Source(f.title or f.name, i.title, i.link, rank > 1) for i, f, rank in rows]
 
     def recent_stories(self, since: datetime, limit: int = 50) -> list[StorySummary]:
         """Stories updated since `since`, newest first, with sources and alert history."""
@@ -887,20 +889,25 @@ def _pending(d: Delivery, i: ItemRow | None, f: FeedState | None) -> PendingDeli
     )
 
 
-def _originals(
-    members: Iterable[tuple[int, int | None, str, datetime | None]],
-) -> dict[int, tuple[int, str]]:
-    """The original of each group of copies, as (item id, outlet), keyed by the group.
+def _ranked_members(story_id: int) -> Subquery:
+    """The story's members with their rank inside their group of copies (a report and its reprints).
 
-    A group is one report and its reprints. Its original is the member published first, not the one that
-    arrived first: feeds are polled in no fixed order, and a reprint seen before the wire it copies must not
-    make the wire's later reports count as a second source.
+    Rank 1 is the group's original: the member published first (seen first when a feed gives no date),
+    not the one that arrived first. Feeds are polled in no fixed order, and a reprint stored before the
+    wire it copies must not make the wire's later reports count as a second source.
     """
-    earliest: dict[int, tuple[float, int, str]] = {}
-    for item_id, copy_of, outlet, published in members:
-        group = copy_of if copy_of is not None else item_id
-        stamp = as_utc(published)
-        key = (stamp.timestamp() if stamp else float("inf"), item_id, outlet)
-        if group not in earliest or key < earliest[group]:
-            earliest[group] = key
-    return {group: (item_id, outlet) for group, (_, item_id, outlet) in earliest.items()}
+    return (
+        select(
+            col(StoryItem.item_id).label("item_id"),
+            col(StoryItem.outlet).label("outlet"),
+            func.row_number()
+            .over(
+                partition_by=func.coalesce(StoryItem.copy_of, StoryItem.item_id),
+                order_by=(func.coalesce(ItemRow.published_at, ItemRow.first_seen_at), col(StoryItem.item_id)),
+            )
+            .label("rank"),
+        )
+        .join(ItemRow, col(ItemRow.id) == col(StoryItem.item_id))
+        .where(StoryItem.story_id == story_id)
+        .subquery()
+    )

@@ -111,14 +111,16 @@ class Story(SQLModel, table=True):
 
 
 class StoryItem(SQLModel, table=True):
-    """Story membership: which story an item joined, from which outlet, and whether it is a reprint."""
+    """Story membership: which story an item joined, from which outlet, and its group of copies."""
 
     __tablename__ = "story_item"
 
     item_id: int = Field(primary_key=True, foreign_key="item.id", sa_column_kwargs={"autoincrement": False})
     story_id: int = Field(foreign_key="story.id", index=True)
     outlet: str = Field(max_length=200)
-    copy_of: int | None = None  # item id of the earlier report this one reprints
+    # the item this one was found to copy (the first of its group to arrive); which member of a group is
+    # the original (the first published) and which are reprints is decided when counting (store.py)
+    copy_of: int | None = None
     joined_at: datetime | None = _utc_column(nullable=False)
 
 

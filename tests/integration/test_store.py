@@ -123,12 +123,12 @@ def test_a_reprint_polled_before_the_wire_it_copies_does_not_make_the_wire_a_sec
         wire = unit.add_item("wire", new_item("w1"))  # published 50 minutes before the reprint
         assert wire is not None
         view = unit.join_story(wire, reprint, outlet="wire", copy_of=reprint, title="t", topics=[])
-    assert view.sources == 1
+    assert (view.sources, view.reprint) == (1, False)  # the item arriving second is the original
     with store.item_unit(NOW) as unit:
         follow_up = unit.add_item("wire", new_item("w2"))
         assert follow_up is not None
         view = unit.join_story(follow_up, reprint, outlet="wire", copy_of=None, title="t", topics=[])
-    assert (view.items, view.sources) == (3, 1)
+    assert (view.items, view.sources, view.reprint) == (3, 1, False)
     assert [(m.outlet, m.copy) for m in store.story_sources(reprint)] == [
         ("metro", True),
         ("wire", False),

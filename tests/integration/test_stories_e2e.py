@@ -7,6 +7,7 @@ the `news-monitor` program in subprocesses. The item texts are written for this 
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -15,10 +16,12 @@ import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
 
+from monitor.cluster import StoryClusterer, StoryDoc
 from tests.helpers.feed_server import FeedServer, feed_server
 from tests.helpers.servers import SmtpServer, WebhookReceiver, smtp_server, webhook_receiver
 
@@ -231,7 +234,7 @@ def test_one_alert_per_story_one_threaded_update_no_repeat_after_kill_new_story_
     big = by_size[1]
     assert big["sources"] == 3  # wire, desk, daily; the reprint does not count
     assert {o["name"] for o in big["outlets"]} == set(OUTLETS.values())
-    # whichever feed was polled first, the later-published copy is the reprint
+    # the reprint was stored before the wire report it copies, yet the later-published copy is the reprint
     assert [o["name"] for o in big["outlets"] if o["reprint"]] == [OUTLETS["metro"]]
     assert [(a["kind"], a["channel"]) for a in big["alerts"] if a["watch"] == "karabakh-ops"] == [
         ("first", "email"),
@@ -239,3 +242,22 @@ def test_one_alert_per_story_one_threaded_update_no_repeat_after_kill_new_story_
         ("update", "email"),
         ("update", "hook"),
     ]
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(["wire", "desk", "daily", "metro"])))
+def test_in_every_arrival_order_the_four_reports_make_one_story_and_the_next_day_strike_another(
+    order: tuple[str, ...],
+) -> None:
+    """The daemon's feeds finish in any order; the clustering of this scenario must not depend on it."""
+    first = {"wire": WIRE_FIRST, "desk": DESK, "daily": DAILY, "metro": REPRINT}
+    clusterer = StoryClusterer()
+    stories: dict[str, str] = {}
+    for outlet, (guid, date, title, summary) in [
+        *((slug, first[slug]) for slug in order),
+        ("wire", WIRE_UPDATE),
+        ("desk", DESK_NEXT_DAY),
+    ]:
+        doc = StoryDoc(guid, title, summary, outlet, None, parsedate_to_datetime(date))
+        stories[guid] = clusterer.assign(doc).story
+    assert len({stories[guid] for guid in ("wire-1", "desk-1", "daily-1", "metro-77", "wire-2")}) == 1
+    assert stories["desk-2"] == "desk-2"

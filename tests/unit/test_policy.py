@@ -54,6 +54,18 @@ def test_update_at_sources_fires_once_and_update_on_can_be_narrowed() -> None:
     assert step(state, None, [], 6, policy)[0] is None
 
 
+def test_a_source_count_that_falls_and_rises_again_does_not_repeat_the_sources_update() -> None:
+    """A late wire report can turn an outlet counted as independent into its reprint (5 -> 4); reaching 5
+    again is not news."""
+    policy = AlertPolicySettings(update_at_sources=5)
+    _, _, state = step(None, "high", ["escalation"], 1, policy)
+    kind, _, state = step(state, None, [], 5, policy)
+    assert kind == "update"
+    kind, _, state = step(state, "critical", ["escalation"], 4, policy)
+    assert kind == "update"  # the severity rose; the count fell meanwhile
+    assert step(state, None, [], 5, policy)[0] is None
+
+
 def test_a_watch_that_never_matched_the_story_stays_silent() -> None:
     """Sources joining a story the watch never matched do not wake it."""
     assert step(None, None, [], 9)[0] is None
