@@ -43,6 +43,15 @@ def records(limit: int | None) -> Iterator[dict[str, Any]]:
             yield json.loads(line)
 
 
+def load_pairs() -> list[tuple[str, str, int, str]]:
+    """The labelled pairs as (id_a, id_b, label, sampling stratum), in file order."""
+    with PAIRS.open(encoding="utf-8") as stream:
+        return [
+            (row["id_a"], row["id_b"], int(row["label"]), row["sampled_as"])
+            for row in csv.DictReader(stream, delimiter="\t")
+        ]
+
+
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -95,10 +104,7 @@ def main() -> int:
         print(f"skipped: {CORPUS} is absent (it lives in ../shared, next to the repository)")
         return 0
     params = load_config(args.config).story_params
-    pairs = [
-        (row["id_a"], row["id_b"], int(row["label"]), row["sampled_as"])
-        for row in csv.DictReader(PAIRS.open(encoding="utf-8"), delimiter="\t")
-    ]
+    pairs = load_pairs()
     print(f"settings: {params}")
     print(f"labelled pairs: {len(pairs)} ({sum(p[2] for p in pairs)} same event, "
           f"{sum(1 - p[2] for p in pairs)} different)")  # fmt: skip

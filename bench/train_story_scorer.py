@@ -15,7 +15,6 @@ stories, come from `bench/stories.py`.
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import sys
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.stories import CORPUS, PAIRS, records  # noqa: E402
+from bench.stories import CORPUS, load_pairs, records  # noqa: E402
 from monitor.cluster import FEATURES, ClusterParams, StoryClusterer, doc_from_record  # noqa: E402
 
 
@@ -115,10 +114,7 @@ def main() -> int:
     if not CORPUS.is_file():
         print(f"skipped: {CORPUS} is absent (it lives in ../shared, next to the repository)")
         return 0
-    pairs = [
-        (row["id_a"], row["id_b"], int(row["label"]))
-        for row in csv.DictReader(PAIRS.open(encoding="utf-8"), delimiter="\t")
-    ]
+    pairs = [(a, b, label) for a, b, label, _stratum in load_pairs()]
     features = pair_features(pairs)
     even = [(features[n], pairs[n][2]) for n in sorted(features) if n % 2 == 0]
     odd = [(features[n], pairs[n][2]) for n in sorted(features) if n % 2 == 1]

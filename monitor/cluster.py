@@ -569,7 +569,9 @@ class StoryClusterer:
         ranked = sorted(by_story.items(), key=lambda pair: (-pair[1][0], pair[0]))
         for story_id, (_logit, similarity) in ranked:
             story = stories.get(story_id)
-            if story is not None and self._fits_seed(vector, norm, story.seed):
+            # single-link chains drift (A like B, B like C, C nothing like A): a member must also
+            # resemble the story's first item
+            if story is not None and _cosine(entry, story.seed) >= params.seed_similarity:
                 return None, story_id, similarity
         return None, item_id, 0.0
 
@@ -582,17 +584,6 @@ class StoryClusterer:
     def _is_copy(self, words: frozenset[str], other: frozenset[str]) -> bool:
         shared = len(words & other)
         return shared / (len(words) + len(other) - shared) >= self.params.copy_similarity
-
-    def _fits_seed(self, vector: dict[str, float], norm: float, seed: _Entry) -> bool:
-        """Single-link chains drift (A like B, B like C, C nothing like A); every member must also resemble
-        the story's first item."""
-        seed_vector = seed.vector
-        dot = 0.0
-        for word, weight in vector.items():
-            other_weight = seed_vector.get(word)
-            if other_weight is not None:
-                dot += weight * other_weight
-        return dot / (norm * seed.norm) >= self.params.seed_similarity
 
     def _add(self, entry: _Entry) -> None:
         doc_id, story_id, ts, words, vector = entry.id, entry.story, entry.ts, entry.words, entry.vector

@@ -390,30 +390,34 @@ def _format(plugin: Any) -> Any:
     return fmt[0] if isinstance(fmt, tuple) else fmt
 
 
+def _dialect(plugin: Any, markdown: str) -> str | None:
+    """Apprise's conversion of a probe in Markdown into the service's own dialect; None when the plugin has
+    no converter or it fails on the probe (the Markdown form is then kept as written)."""
+    convert = getattr(plugin, "dialect_convert", None)
+    if not callable(convert):
+        return None
+    try:
+        return str(convert(markdown, NotifyFormat.MARKDOWN))
+    except Exception:
+        return None
+
+
 def _escapes_markdown_again(plugin: Any) -> bool:
     """Whether Apprise's conversion of Markdown into the service's own dialect escapes ``&`` itself (so
     our entity-escaped Markdown would arrive double-escaped) while the service also takes plain text."""
-    convert = getattr(plugin, "dialect_convert", None)
     resolve = getattr(plugin, "resolve_format", None)
-    if not callable(convert) or not callable(resolve) or resolve(NotifyFormat.TEXT) != NotifyFormat.TEXT:
+    if not callable(resolve) or resolve(NotifyFormat.TEXT) != NotifyFormat.TEXT:
         return False
-    try:
-        return bool(convert("&amp;", NotifyFormat.MARKDOWN) != "&amp;")
-    except Exception:  # a plugin's converter failing on a probe: keep the Markdown form
-        return False
+    converted = _dialect(plugin, "&amp;")
+    return converted is not None and converted != "&amp;"
 
 
 def _decodes_escapes(plugin: Any) -> bool:
     """Whether Apprise's conversion of Markdown into the service's own dialect decodes CommonMark's
     backslash escapes of ``& < >`` (so they reach the service as its dialect writes them), while it would
     show our ``&amp;`` entities as they are or escape them again."""
-    convert = getattr(plugin, "dialect_convert", None)
-    if not callable(convert):
-        return False
-    try:
-        return "\\" not in str(convert("\\&\\<\\>", NotifyFormat.MARKDOWN))
-    except Exception:  # a plugin's converter failing on a probe: keep the Markdown form as written
-        return False
+    converted = _dialect(plugin, "\\&\\<\\>")
+    return converted is not None and "\\" not in converted
 
 
 def _markdown_as_html(markdown: str) -> str | None:
@@ -489,7 +493,6 @@ class Channel:
         if self._email:
             _hook_reply_headers(plugin)
         self.form: Form = _form(plugin, fmt, keys, self._email)
-        self._title_in_body = int(getattr(plugin, "title_maxlen", 0) or 0) <= 0
         self.limits = _limits(plugin, fmt, self._email)
         if self._email and float(getattr(plugin, "request_rate_per_sec", 0) or 0) > EMAIL_SEND_INTERVAL:
             plugin.request_rate_per_sec = (
@@ -516,13 +519,13 @@ class Channel:
             body, body_format = _markdown_as_html(message.markdown), NotifyFormat.HTML
             if body is None:  # the conversion failed: plain text, which Apprise escapes for HTML itself
                 body, body_format = message.text, NotifyFormat.TEXT
-            elif self._title_in_body:
+            elif self.limits.title_in_body:
                 title = html_escape(title, quote=False)
         else:
             body, body_format = message.markdown, NotifyFormat.MARKDOWN
             if self.form == "markdown-escapes":
                 body = md_for_dialects(body)
-                title = md_for_dialects(md_escape(title)) if self._title_in_body else title
+                title = md_for_dialects(md_escape(title)) if self.limits.title_in_body else title
         _own_apprise_logger()
         with self._lock, _capturing() as records, self._threading(message), _text_part_as(text_part):
             try:

@@ -18,15 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from monitor.match.rules import SEVERITY_ORDER
+from monitor.match.rules import level_rank
 from monitor.settings import AlertPolicySettings
 
-__all__ = ["Decision", "WatchState", "decide", "level_rank"]
-
-
-def level_rank(level: str | None) -> int:
-    """-1 for none/unknown, else the index in low < medium < high < critical."""
-    return SEVERITY_ORDER.index(level) if level in SEVERITY_ORDER else -1  # type: ignore[arg-type]
+__all__ = ["Decision", "WatchState", "decide"]
 
 
 def _max_level(a: str | None, b: str | None) -> str | None:

@@ -52,7 +52,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
 from monitor.html_text import clean_line, html_to_text
-from monitor.match.rules import SEVERITY_ORDER
+from monitor.match.rules import level_rank
 
 __all__ = [
     "ALERT_PARTS",
@@ -800,10 +800,8 @@ def render(alert: Alert, *, templates: Templates | None = None, limit: Limits | 
 
 
 def _severity_rank(severity: str) -> int:
-    """A sort key, highest severity first (`SEVERITY_ORDER`, shared with routing, runs lowest first). A
-    severity that is not one of them (absent or unknown in stored data) ranks lowest, below low."""
-    lowered = severity.lower()
-    return -SEVERITY_ORDER.index(lowered) if lowered in SEVERITY_ORDER else 1  # type: ignore[arg-type]
+    """A sort key, highest severity first; an unknown one (absent or odd in stored data) comes last."""
+    return -level_rank(severity.lower())
 
 
 def _newest_first_key(alert: Alert) -> float:

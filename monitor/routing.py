@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
 
-from monitor.match.rules import SEVERITY_ORDER
+from monitor.match.rules import SEVERITY_ORDER, level_rank
 
 __all__ = [
     "ChannelRules",
@@ -56,12 +56,6 @@ __all__ = [
 
 CRITICAL = "critical"
 IMMEDIATE, DIGEST = "immediate", "digest"
-
-
-def _rank(level: str | None) -> int:
-    """The place in the one severity order (`monitor.match.rules.SEVERITY_ORDER`, low first); unknown or
-    missing ranks below low, as the alert policy and the renderer rank it."""
-    return SEVERITY_ORDER.index(level) if level in SEVERITY_ORDER else -1  # type: ignore[arg-type]
 
 
 # --- parsing (used by the settings loader, errors become file:line messages) -----------------------
@@ -343,7 +337,7 @@ def route_for(
 def admits(route: Route, *, severity: str | None, topics: Iterable[str]) -> bool:
     """True when the alert is severe enough for the route and has a topic of each set the route names.
     The lowest minimum (the default, "everything") also takes an alert whose severity is unknown."""
-    if _rank(route.min_severity) > 0 and _rank(severity) < _rank(route.min_severity):
+    if level_rank(route.min_severity) > 0 and level_rank(severity) < level_rank(route.min_severity):
         return False
     have = frozenset(topics)
     return all(not wanted.isdisjoint(have) for wanted in route.topics)
@@ -426,7 +420,7 @@ def digest_stories(entries: Sequence[DigestEntry]) -> list[DigestStory]:
         stories.setdefault((entry.watch, entry.story_id), []).append(entry)
     out = []
     for rows in stories.values():
-        top = max(rows, key=lambda e: _rank(e.severity))  # a known severity beats an unknown one
+        top = max(rows, key=lambda e: level_rank(e.severity))  # a known severity beats an unknown one
         out.append(
             DigestStory(
                 entry=max(rows, key=lambda e: (e.seq, e.id)),

@@ -766,6 +766,8 @@ class Store:
                 .where(Delivery.status == "held")
                 .group_by(Delivery.channel)
             ).all()
+            if not rows:  # the usual tick: nothing held, no second query
+                return []
             last = dict(
                 session.exec(
                     select(Delivery.channel, func.max(Delivery.period_end_at))

@@ -14,6 +14,12 @@ Severity = Literal["low", "medium", "high", "critical"]
 SEVERITY_ORDER: tuple[Severity, ...] = ("low", "medium", "high", "critical")
 
 
+def level_rank(level: str | None) -> int:
+    """The place in `SEVERITY_ORDER` (low first); -1 for none or unknown, so it ranks below low everywhere:
+    alert updates, routing and the digest's order."""
+    return SEVERITY_ORDER.index(level) if level in SEVERITY_ORDER else -1  # type: ignore[arg-type]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

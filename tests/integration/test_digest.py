@@ -116,6 +116,15 @@ class World:
         return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
+IN_BERLIN = "timezone: Europe/Berlin"
+QUIET = "quiet_hours: {start: '22:00', end: '07:00'}"
+
+
+def digest_channel(url: str, cron: str = "0 8 * * *", extra: str = "", name: str = "brief") -> str:
+    """One `channels:` entry in digest mode; `extra` adds settings such as IN_BERLIN or QUIET."""
+    return f"  {name}: {{url: '{url}', mode: digest, digest: '{cron}'{', ' + extra if extra else ''}}}\n"
+
+
 @pytest.fixture
 def world(tmp_path: Path, database_url: str) -> Iterator[World]:
     with feed_server() as feeds:
@@ -144,8 +153,7 @@ def test_digest_channel_gets_one_digest_at_its_cron_time_grouped_by_watch_most_s
     a second fire with nothing held sends nothing."""
     with webhook_receiver() as hook, webhook_receiver() as brief:
         config = world.configure(
-            f"  hook: {{url: '{hook.json_url()}'}}\n"
-            f"  brief: {{url: '{brief.json_url()}', mode: digest, digest: '0 8 * * *', timezone: Europe/Berlin}}\n",
+            f"  hook: {{url: '{hook.json_url()}'}}\n" + digest_channel(brief.json_url(), extra=IN_BERLIN),
             "[hook, brief]",
         )
         with world.deps(config) as deps:
@@ -193,7 +201,7 @@ def test_a_digest_missed_while_nothing_ran_goes_out_at_the_next_cycle(world: Wor
     after it folds and sends the digest, once."""
     with webhook_receiver() as brief:
         config = world.configure(
-            f"  brief: {{url: '{brief.json_url()}', mode: digest, digest: '0 8 * * *', timezone: Europe/Berlin}}\n",
+            digest_channel(brief.json_url(), extra=IN_BERLIN),
             "[brief]",
         )
         with world.deps(config) as deps:
@@ -220,7 +228,7 @@ def test_alerts_held_for_a_digest_schedule_that_was_removed_go_out_at_the_next_c
     """When the config no longer gives the channel a digest schedule (edited, then SIGHUP or restart),
     the alerts it held for it go out at the next cycle instead of waiting forever."""
     with webhook_receiver() as brief:
-        digest = f"  brief: {{url: '{brief.json_url()}', mode: digest, digest: '0 8 * * *'}}\n"
+        digest = digest_channel(brief.json_url())
         config = world.configure(digest, "[brief]")
         with world.deps(config) as deps:
             world.publish(report(1, "Zetaland", "shelling"))
@@ -243,7 +251,7 @@ def test_a_kill_between_folding_and_sending_loses_nothing_and_sends_the_digest_a
     lease: two copies at most, and no alert is folded twice or lost."""
     with webhook_receiver() as brief:
         config = world.configure(
-            f"  brief: {{url: '{brief.json_url()}', mode: digest, digest: '0 8 * * *'}}\n",
+            digest_channel(brief.json_url()),
             "[brief]",
             "delivery: {claim_lease: 2m}\n",
         )
@@ -335,8 +343,7 @@ def test_a_digest_due_in_quiet_hours_goes_out_when_they_end(world: World) -> Non
     """A 06:00 Berlin digest on a channel quiet until 07:00 is folded at 06:00 but sent at 07:00."""
     with webhook_receiver() as brief:
         config = world.configure(
-            f"  brief: {{url: '{brief.json_url()}', mode: digest, digest: '0 6 * * *', timezone: Europe/Berlin, "
-            "quiet_hours: {start: '22:00', end: '07:00'}}\n",
+            digest_channel(brief.json_url(), "0 6 * * *", f"{IN_BERLIN}, {QUIET}"),
             "[brief]",
         )
         world.at(datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
@@ -469,9 +476,7 @@ def test_the_daemon_digest_job_folds_and_sends_when_it_fires(world: World) -> No
     """The registered cron job itself, fired by the running scheduler, folds the held alerts and
     delivers the digest (the job is made due now instead of waiting for 08:00)."""
     with webhook_receiver() as brief:
-        config = world.configure(
-            f"  brief: {{url: '{brief.json_url()}', mode: digest, digest: '0 8 * * *'}}\n", "[brief]"
-        )
+        config = world.configure(digest_channel(brief.json_url()), "[brief]")
         with world.deps(config) as deps:
             world.publish(report(1, "Zetaland", "shelling"))
             world.publish(report(2, "Etaland", "truce talks"))
@@ -492,9 +497,8 @@ def test_outbox_lists_held_folded_and_digest_rows(world: World, capsys: pytest.C
     """`news-monitor outbox` shows held rows with why and until when, and folded rows with their digest."""
     with webhook_receiver() as hook:
         config = world.configure(
-            f"  hook: {{url: '{hook.json_url()}', mode: digest, digest: '0 8 * * *', "
-            "quiet_hours: {start: '22:00', end: '07:00'}}\n"
-            f"  chat: {{url: '{hook.json_url('/chat')}', quiet_hours: {{start: '22:00', end: '07:00'}}}}\n",
+            digest_channel(hook.json_url(), extra=QUIET, name="hook")
+            + f"  chat: {{url: '{hook.json_url('/chat')}', {QUIET}}}\n",
             "[hook, chat]",
         )
         world.at(datetime(2026, 1, 15, 23, 0, tzinfo=UTC))
@@ -529,8 +533,7 @@ def test_a_critical_alert_in_quiet_hours_is_not_held_back_by_a_digest_waiting_fo
     decided at 00:00 behind it goes out at once; the digest follows at 07:00, once."""
     with webhook_receiver() as brief:
         config = world.configure(
-            f"  brief: {{url: '{brief.json_url()}', mode: digest, digest: '0 23 * * *', timezone: Europe/Berlin, "
-            "quiet_hours: {start: '22:00', end: '07:00'}}\n",
+            digest_channel(brief.json_url(), "0 23 * * *", f"{IN_BERLIN}, {QUIET}"),
             "[brief]",
         )
         world.at(datetime(2026, 1, 15, 12, 0, tzinfo=UTC))
@@ -594,9 +597,7 @@ def test_alerts_held_for_a_schedule_that_never_fires_go_out_and_it_is_searched_o
     """If a channel's digest trigger has no next fire time (30 February), its held alerts go out at the
     next cycle as one digest instead of waiting forever, and the trigger is not searched again each tick."""
     with webhook_receiver() as brief:
-        config = world.configure(
-            f"  brief: {{url: '{brief.json_url()}', mode: digest, digest: '0 8 * * *'}}\n", "[brief]"
-        )
+        config = world.configure(digest_channel(brief.json_url()), "[brief]")
         with world.deps(config) as deps:
             never = CountingTrigger(
                 daemon.CronTrigger(minute="0", hour="0", day="30", month="2", timezone=UTC)
@@ -672,9 +673,7 @@ def test_an_alert_committed_just_after_the_digest_fold_waits_for_the_next_digest
     """An alert whose transaction began before the 08:00 fold (created 07:59:59) but committed after it
     is not 'overdue' at the next tick: no one-alert second digest right away; it is in the next one."""
     with webhook_receiver() as brief:
-        config = world.configure(
-            f"  brief: {{url: '{brief.json_url()}', mode: digest, digest: '0 8 * * *'}}\n", "[brief]"
-        )
+        config = world.configure(digest_channel(brief.json_url()), "[brief]")
         with world.deps(config) as deps:
             world.publish(report(1, "Zetaland", "shelling"))
             assert pipeline.run_cycle(deps, only_due=False)
