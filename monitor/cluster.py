@@ -684,7 +684,6 @@ class StoryClusterer:
                 return None, story_id, similarity
         return None, item_id, 0.0
 
-
     @property
     def _copy_floor(self) -> float:
         """Cosine below which two items cannot be copies: plain Jaccard J >= c implies cosine >= c (and
