@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 
 from monitor.cluster import (
     FEATURES,
+    WEIGHTS,
     ClusterParams,
     StoryClusterer,
     StoryDoc,
@@ -131,7 +133,7 @@ def test_the_learned_score_falls_with_time_so_a_strict_bar_keeps_a_late_retellin
     """Time enters the pair score: with a bar above the default, a retelling an hour later still joins
     while the same words a day and a half later do not (at the default bar both join: the labelled pairs
     count a retelling within two days as the same story)."""
-    strict = ClusterParams(join_score=3.0)
+    strict = ClusterParams(join_score=3.0, story_score=3.0)
     soon, late = StoryClusterer(strict), StoryClusterer(strict)
     soon.assign(doc("a", SHELLING, "wire", 0))
     late.assign(doc("a", SHELLING, "wire", 0))
@@ -150,3 +152,54 @@ def test_a_story_stays_open_while_a_member_is_inside_the_window() -> None:
     assert len(clusterer) == 2
     third = clusterer.assign(doc("c", (RETOLD[0], "Residents of Stepanakert sheltered again."), "desk", 20))
     assert (first.story, second.story, third.story) == ("a", "a", "a")
+
+
+TRUCE = [
+    (
+        "Karabakh truce agreed after talks in Moscow",
+        "Armenia and Azerbaijan agreed a humanitarian ceasefire after ten hours of talks hosted by Russia.",
+    ),
+    (
+        "Armenia and Azerbaijan accept humanitarian ceasefire",
+        "The ceasefire, brokered in Moscow, allows prisoners and bodies to be exchanged, the Red Cross said.",
+    ),
+    (
+        "Red Cross to oversee prisoner exchange under Karabakh ceasefire",
+        "Prisoners and bodies are to be exchanged under the truce that was agreed in Moscow.",
+    ),
+]
+EXCHANGE = (
+    "Karabakh ceasefire holds on its first day",
+    "Armenian officials said the humanitarian truce agreed in Moscow was mostly respected, with exchanges of "
+    "bodies planned.",
+)
+
+
+def _logit(features: list[float]) -> float:
+    return WEIGHTS[0] + sum(w * f for w, f in zip(WEIGHTS[1:], features, strict=True))
+
+
+def test_several_reports_that_each_resemble_a_follow_up_somewhat_outweigh_one() -> None:
+    """The story score sums the odds of the story's likeliest members: a follow-up that no single report
+    would carry into the story joins it on the evidence of three, and does not when only one counts."""
+
+    def truce_story(params: ClusterParams) -> StoryClusterer:
+        clusterer = StoryClusterer(params)
+        for number, text in enumerate(TRUCE):
+            clusterer.restore(doc(f"t{number}", text, f"outlet{number}", number), story="t0")
+        return clusterer
+
+    follow_up = doc("f", EXCHANGE, "desk", 4)
+    probe = truce_story(ClusterParams())
+    logits = []
+    for number in range(len(TRUCE)):
+        features = probe.pair_features(follow_up, f"t{number}")
+        assert features is not None
+        logits.append(_logit(features))
+    best = max(logits)
+    summed = math.log(sum(math.exp(logit) for logit in logits))
+    assert min(logits) > 0 and summed > best + 0.5  # each member is some evidence, together far more
+    bars = {"join_score": best + 0.01, "story_score": summed - 0.01}  # no single member clears either
+    for story_members, expected in ((3, "t0"), (1, "f")):
+        clusterer = truce_story(ClusterParams(**bars, story_members=story_members))
+        assert clusterer.assign(follow_up).story == expected
