@@ -135,7 +135,7 @@ class _Entry:
 # --- text ----------------------------------------------------------------------------------------
 
 _TAG = re.compile(r"<[^>]*>")
-_WORD = re.compile(r"\w+(?:['’]\w+)*")  # then only those starting with a letter count (see _stem)
+_WORD = re.compile(r"\w+(?:['’]\w+)*")  # then only those starting with a letter count (see _StemCache)
 _STOP = frozenset(
     [
         "a",
@@ -305,8 +305,9 @@ def _plain(text: str) -> str:
 
 
 class _StemCache(dict[str, str]):
-    """Lower-cased word -> stem ("" for a stop word); a miss stems the word, so `_features` can look up a
-    whole token list in C (`map(_STEMS.__getitem__, tokens)`). Cleared when large."""
+    """Lower-cased word -> Snowball stem, possessive dropped ("" for a stop word or a one-letter word):
+    "taxes" = "tax", "erupting" = "eruption" = "erupt", which a prefix cut or plural strip alone would keep
+    apart. A miss stems the word, so `_features` looks up a whole token list in C. Cleared when large."""
 
     __slots__ = ()
 
@@ -324,12 +325,6 @@ class _StemCache(dict[str, str]):
 _STEMS = _StemCache()
 
 
-def _stem(word: str) -> str:
-    """Snowball stem of a lower-cased word, possessive dropped (cached): "taxes" = "tax", "erupting" =
-    "eruption" = "erupt", which a prefix cut or plural strip alone would keep apart."""
-    return _STEMS[word]
-
-
 # A capitalised word right after another word (or a comma): not at the start of a sentence or quote.
 _NAME = re.compile(r"(?<=[\w,]\s)[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’]+")
 
@@ -338,8 +333,7 @@ def _features(
     title: str, summary: str = ""
 ) -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
     """(content words, names, title words, numbers) of an item: see `content_words` and `names`."""
-    # The sets are built exactly as before (same insertions in the same order), so their iteration
-    # order, which fixes the order of float sums downstream, is unchanged.
+    # Sets are filled in token order: the float sums downstream follow their iteration order.
     stem = _STEMS.__getitem__
     title, summary = _plain(title), _plain(summary)
     title_tokens = _WORD.findall(title.lower())
@@ -624,7 +618,7 @@ class StoryClusterer:
                     full[other] += weight * posting[other]
         window, copy_floor, join = self._window, self._copy_floor, params.join_score
         bar = min(params.similarity, copy_floor)
-        bar_norm = bar * norm  # bar * norm * other.norm, evaluated left to right as before
+        bar_norm = bar * norm  # then bar_norm * other.norm: the same float product as bar * norm * other.norm
         copy: _Entry | None = None
         members: dict[str, list[tuple[float, float]]] = {}  # story -> (logit, cosine) of its likely members
         for other, approximate in full.items():  # in the order of `dots`
