@@ -11,6 +11,9 @@ from monitor.cluster import (
     ClusterParams,
     StoryClusterer,
     StoryDoc,
+    _cosine,
+    _pair_features,
+    _score,
     cluster_records,
     content_words,
     names,
@@ -180,8 +183,8 @@ def _logit(features: list[float]) -> float:
 
 
 def test_several_reports_that_each_resemble_a_follow_up_somewhat_outweigh_one() -> None:
-    """The story score sums the odds of the story's likeliest members: a follow-up that no single report
-    would carry into the story joins it on the evidence of three, and does not when only one counts."""
+    """The story score sums the odds of the story's likeliest reports: with bars set just above what any
+    single report gives, the follow-up joins on the evidence of three, and not when only one counts."""
 
     def truce_story(params: ClusterParams) -> StoryClusterer:
         clusterer = StoryClusterer(params)
@@ -203,3 +206,43 @@ def test_several_reports_that_each_resemble_a_follow_up_somewhat_outweigh_one() 
     for story_members, expected in ((3, "t0"), (1, "f")):
         clusterer = truce_story(ClusterParams(**bars, story_members=story_members))
         assert clusterer.assign(follow_up).story == expected
+
+
+def test_reprints_of_one_report_count_once_in_the_story_score() -> None:
+    """Two verbatim reprints of the wire text add no evidence: a reaction the original alone would not
+    carry into the story is not carried by the original and its copies either."""
+    accuses = (
+        "Armenia accuses Azerbaijan over Stepanakert",
+        "Yerevan said Azerbaijani artillery targeted civilians in Nagorno-Karabakh.",
+    )
+    for reprints in (0, 2):
+        clusterer = StoryClusterer()
+        clusterer.assign(doc("a", SHELLING, "wire", 0))
+        for number in range(reprints):
+            assert (
+                clusterer.assign(doc(f"c{number}", SHELLING, f"metro{number}", 0.2 + number)).copy_of == "a"
+            )
+        assert clusterer.assign(doc("f", accuses, "desk", 20)).story == "f"
+
+
+def test_the_early_exit_of_the_pair_score_never_drops_a_pair_that_reaches_the_floor() -> None:
+    """`_pair_features` may stop early only when the full logit is provably below the floor, and otherwise
+    gives exactly the full features."""
+    texts = [SHELLING, RETOLD, DRONE, BUDGET, *TRUCE, EXCHANGE]
+    clusterer = StoryClusterer()
+    for number, text in enumerate(texts):
+        clusterer.restore(doc(f"i{number}", text, f"outlet{number % 3}", number * 5.0), story=f"i{number}")
+    entries = list(clusterer._entries.values())
+    checked = 0
+    for a in entries:
+        for b in entries:
+            if a is b:
+                continue
+            full = _pair_features(a, b, _cosine(a, b))
+            assert full is not None
+            logit = _score(full)
+            for floor in (-4.0, -1.0, 0.0, logit - 1e-3, logit, logit + 1e-3, 2.0, 4.0):
+                early = _pair_features(a, b, _cosine(a, b), floor)
+                assert early == full if logit >= floor else early in (None, full)
+                checked += early is None
+    assert checked > 0  # some pairs did stop early
