@@ -487,7 +487,8 @@ def _score(features: list[float]) -> float:
 
 class _Idf(dict[int, float]):
     """Posting size -> IDF weight of a word, for one effective window size `items` (see `_vector`): the
-    logarithm is taken once per distinct size instead of once per word of every item."""
+    logarithm is taken once per distinct size instead of once per word of every item. (In a window of more
+    than `idf_floor` items that size changes with almost every item, and the cache saves little.)"""
 
     __slots__ = ("items",)
 
