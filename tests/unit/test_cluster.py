@@ -246,3 +246,16 @@ def test_the_early_exit_of_the_pair_score_never_drops_a_pair_that_reaches_the_fl
                 assert early == full if logit >= floor else early in (None, full)
                 checked += early is None
     assert checked > 0  # some pairs did stop early
+
+
+def test_one_report_that_clears_the_pair_bar_carries_the_item_whatever_the_story_bar() -> None:
+    """`join_score` alone suffices: a single strong match joins even when the story bar is out of reach."""
+    probe = StoryClusterer()
+    probe.assign(doc("a", SHELLING, "wire", 0))
+    features = probe.pair_features(doc("b", RETOLD, "daily", 0.5), "a")
+    assert features is not None
+    logit = _score(features)
+    for join_score, expected in ((logit - 0.01, "a"), (logit + 0.01, "b")):
+        clusterer = StoryClusterer(ClusterParams(join_score=join_score, story_score=logit + 0.01))
+        clusterer.assign(doc("a", SHELLING, "wire", 0))
+        assert clusterer.assign(doc("b", RETOLD, "daily", 0.5)).story == expected
