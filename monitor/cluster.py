@@ -584,7 +584,8 @@ class StoryClusterer:
         if idf.items != items:  # the weight of a posting size is the same for every item until then
             idf = self._idf = _Idf(items)
         sizes = map(len, map(self._postings.get, words, repeat(())))
-        vector = dict(zip(words, map(idf.__getitem__, sizes), strict=True))  # in C, same order as a loop
+        # built in C, in the order of `words`
+        vector = dict(zip(words, map(idf.__getitem__, sizes), strict=True))
         weights = list(vector.values())
         return vector, math.sqrt(sum(map(operator.mul, weights, weights))) or 1.0
 
