@@ -18,6 +18,7 @@ import csv
 import gzip
 import json
 import resource
+import statistics
 import sys
 import time
 from collections import Counter
@@ -83,14 +84,15 @@ def score(
             "recall": recall, "by_kind": by_kind}  # fmt: skip
 
 
-def loop_seconds() -> float:
-    """Seconds for a fixed pure-Python loop: how fast this machine runs Python right now, so that
-    throughput figures from different runs (shared hosts vary by 2x within minutes) can be compared."""
-    started = time.perf_counter()
+def loop_seconds(steps: int = 10_000_000) -> tuple[float, float]:
+    """(wall, CPU) seconds for a fixed pure-Python loop: how fast this machine runs Python right now, so
+    that throughput figures from different runs (shared hosts vary by 4x within minutes, and a host may
+    slow down after a minute of load without reporting steal time) can be compared."""
+    started, cpu_started = time.perf_counter(), time.process_time()
     total = 0
-    for number in range(10_000_000):
+    for number in range(steps):
         total += number
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu_started
 
 
 def main() -> int:
@@ -119,11 +121,13 @@ def main() -> int:
     base_seconds = time.perf_counter() - started
     del first_by_title
 
-    loop_before = loop_seconds()
+    loop_before, _cpu = loop_seconds()
     clusterer = StoryClusterer(params)
     stories: dict[str, str] = {}
     window_peak = 0
     rss_quarter = 0.0
+    samples: list[float] = []  # the fixed loop every 10k items, scaled to 10M steps
+    paused = paused_cpu = 0.0  # time spent in those samples, left out of the throughput
     started = time.perf_counter()
     cpu_started = time.process_time()
     count = 0
@@ -133,8 +137,12 @@ def main() -> int:
         window_peak = max(window_peak, len(clusterer))
         if count == 25_000:
             rss_quarter = rss_mb()
-    seconds = time.perf_counter() - started
-    cpu_seconds = time.process_time() - cpu_started
+        if count % 10_000 == 0:
+            wall, cpu = loop_seconds(1_000_000)
+            samples.append(wall * 10)
+            paused, paused_cpu = paused + wall, paused_cpu + cpu
+    seconds = time.perf_counter() - started - paused
+    cpu_seconds = time.process_time() - cpu_started - paused_cpu
     sizes = Counter(stories.values())
 
     base = score(baseline, pairs)
@@ -159,7 +167,10 @@ def main() -> int:
     print(f"throughput: {count:,} items in {seconds:.1f} s = {count / seconds:,.0f} items/s "
           f"(exact-title baseline {count / base_seconds:,.0f} items/s, same process)")  # fmt: skip
     print(f"  machine speed: a fixed 10M-step Python loop took {loop_before:.2f} s before and "
-          f"{loop_seconds():.2f} s after the clustering")  # fmt: skip
+          f"{loop_seconds()[0]:.2f} s after the clustering")  # fmt: skip
+    if samples:
+        print(f"  and every 10k items during it: median {statistics.median(samples):.2f} s, "
+              f"range {min(samples):.2f}-{max(samples):.2f} s (those samples are not in the figures)")  # fmt: skip
     print(
         f"  CPU time of this process: {cpu_seconds:.1f} s = {count / cpu_seconds:,.0f} items/s "
         "(what the wall-clock figure would be on an otherwise idle machine)"

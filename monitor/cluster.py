@@ -485,20 +485,18 @@ def _score(features: list[float]) -> float:
 # --- clustering ----------------------------------------------------------------------------------
 
 
-class _Idf(dict[int, float]):
-    """Posting size -> IDF weight of a word, for one effective window size `items` (see `_vector`): the
-    logarithm is taken once per distinct size instead of once per word of every item. (In a window of more
-    than `idf_floor` items that size changes with almost every item, and the cache saves little.)"""
+class _LogSize(dict[int, float]):
+    """Posting size -> log(size + 2): an item's IDF weights are one subtraction each from a cached
+    logarithm (see `_vector`), whatever the window's size, which changes with almost every item."""
 
-    __slots__ = ("items",)
-
-    def __init__(self, items: int) -> None:
-        super().__init__()
-        self.items = items
+    __slots__ = ()
 
     def __missing__(self, size: int) -> float:
-        weight = self[size] = math.log(self.items / (size + 2)) + 0.5
-        return weight
+        value = self[size] = math.log(size + 2)
+        return value
+
+
+_LOG_SIZE = _LogSize()
 
 
 @dataclass
@@ -509,14 +507,14 @@ class StoryClusterer:
 
     def __post_init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
-        self._postings: dict[str, dict[_Entry, float]] = {}  # word -> {window item: its weight}
+        # word -> {window item: its weight / its norm}, so that a sum over postings is a cosine's numerator
+        self._postings: dict[str, dict[_Entry, float]] = {}
         self._expiry: list[tuple[float, int, str]] = []  # min-heap on time
         self._links: dict[str, str] = {}  # canonical link -> id of the first item with it
         self._texts: dict[frozenset[str], str] = {}  # word set -> id of the first item with it
         self._newest: float | None = None
         self._seq = 0
         self._window = self.params.window.total_seconds()
-        self._idf = _Idf(0)
 
     def __len__(self) -> int:
         """Items currently inside the window."""
@@ -579,13 +577,10 @@ class StoryClusterer:
     def _vector(self, words: frozenset[str]) -> tuple[dict[str, float], float]:
         """IDF weights over the window (this item counted in), as if the window held at least `idf_floor`
         items: a young or quiet window must not make every shared word look rare."""
-        items = max(len(self._entries), self.params.idf_floor) + 2
-        idf = self._idf
-        if idf.items != items:  # the weight of a posting size is the same for every item until then
-            idf = self._idf = _Idf(items)
+        # weight = log(items / (posting size + 2)) + 0.5, built in C, in the order of `words`
+        top = math.log(max(len(self._entries), self.params.idf_floor) + 2) + 0.5
         sizes = map(len, map(self._postings.get, words, repeat(())))
-        # built in C, in the order of `words`
-        vector = dict(zip(words, map(idf.__getitem__, sizes), strict=True))
+        vector = dict(zip(words, map(top.__sub__, map(_LOG_SIZE.__getitem__, sizes)), strict=True))
         weights = list(vector.values())
         return vector, math.sqrt(sum(map(operator.mul, weights, weights))) or 1.0
 
@@ -619,14 +614,15 @@ class StoryClusterer:
                 dots[other] += weight * posting[other]
         window, copy_floor, join = self._window, self._copy_floor, params.join_score
         bar = min(params.similarity, copy_floor) * norm
+        passing = [(other, dot) for other, dot in dots.items() if dot >= bar]
         evidence = min(0.0, join)  # a member scored below even odds says nothing for its story
         copy: _Entry | None = None
         # story -> report (an original with its copies counts once) -> (logit, cosine) of its best member
         reports: dict[str, dict[str, tuple[float, float]]] = {}
-        for other, dot in dots.items():
-            if dot < bar * other.norm or abs(ts - other.ts) > window:
+        for other, dot in passing:
+            if abs(ts - other.ts) > window:
                 continue
-            similarity = dot / (norm * other.norm)
+            similarity = dot / norm
             if similarity >= copy_floor and self._is_copy(words, other.words):
                 if copy is None or (other.ts, other.id) < (copy.ts, copy.id):
                     copy = other
@@ -681,12 +677,13 @@ class StoryClusterer:
         if words:
             self._texts.setdefault(words, doc_id)
         postings = self._postings
+        scale = 1.0 / entry.norm
         for word, weight in vector.items():
             posting = postings.get(word)
             if posting is None:
-                postings[word] = {entry: weight}
+                postings[word] = {entry: weight * scale}
             else:
-                posting[entry] = weight
+                posting[entry] = weight * scale
         self._seq += 1
         heapq.heappush(self._expiry, (ts, self._seq, doc_id))
         if self._newest is None or ts > self._newest:
