@@ -169,7 +169,7 @@ def main() -> int:
     print(f"  machine speed: a fixed 10M-step Python loop took {loop_before:.2f} s before and "
           f"{loop_seconds()[0]:.2f} s after the clustering")  # fmt: skip
     if samples:
-        print(f"  and every 10k items during it: median {statistics.median(samples):.2f} s, "
+        print(f"  and every 10k items during it (a 1M-step loop, times 10): median {statistics.median(samples):.2f} s, "
               f"range {min(samples):.2f}-{max(samples):.2f} s (those samples are not in the figures)")  # fmt: skip
     print(
         f"  CPU time of this process: {cpu_seconds:.1f} s = {count / cpu_seconds:,.0f} items/s "

@@ -507,7 +507,7 @@ class StoryClusterer:
 
     def __post_init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
-        # word -> {window item: its weight / its norm}, so that a sum over postings is a cosine's numerator
+        # word -> {window item: its weight / its norm}: a sum over postings is cosine x this item's norm
         self._postings: dict[str, dict[_Entry, float]] = {}
         self._expiry: list[tuple[float, int, str]] = []  # min-heap on time
         self._links: dict[str, str] = {}  # canonical link -> id of the first item with it
@@ -577,7 +577,8 @@ class StoryClusterer:
     def _vector(self, words: frozenset[str]) -> tuple[dict[str, float], float]:
         """IDF weights over the window (this item counted in), as if the window held at least `idf_floor`
         items: a young or quiet window must not make every shared word look rare."""
-        # weight = log(items / (posting size + 2)) + 0.5, built in C, in the order of `words`
+        # weight = log((max(window size, idf_floor) + 2) / (posting size + 2)) + 0.5, built in C, in the
+        # order of `words`
         top = math.log(max(len(self._entries), self.params.idf_floor) + 2) + 0.5
         sizes = map(len, map(self._postings.get, words, repeat(())))
         vector = dict(zip(words, map(top.__sub__, map(_LOG_SIZE.__getitem__, sizes)), strict=True))
@@ -588,7 +589,7 @@ class StoryClusterer:
         """(earlier item this one copies, or None; story to join; cosine with its best member).
 
         Candidates are the window items sharing a rare word (one in at most `common_share` of the window).
-        Their dot products are summed from the postings, rare words first, then the common words for those
+        Their dot products (over the candidate's norm) are summed from the postings, rare words first, then the common words for those
         candidates only (a set intersection per common word, in C); candidates at cosine >= `similarity`
         are scored, and the item joins the story that scores best among those that clear `story_score` or
         `join_score`."""
