@@ -121,7 +121,7 @@ def main() -> int:
     base_seconds = time.perf_counter() - started
     del first_by_title
 
-    loop_before, _cpu = loop_seconds()
+    loop_before = loop_seconds()[0]
     clusterer = StoryClusterer(params)
     stories: dict[str, str] = {}
     window_peak = 0
@@ -173,7 +173,7 @@ def main() -> int:
               f"range {min(samples):.2f}-{max(samples):.2f} s (those samples are not in the figures)")  # fmt: skip
     print(
         f"  CPU time of this process: {cpu_seconds:.1f} s = {count / cpu_seconds:,.0f} items/s "
-        "(what the wall-clock figure would be on an otherwise idle machine)"
+        "(leaves out what other processes here took; a slow host slows it as much as the wall clock)"
     )
     print(f"stories: {len(sizes):,}; multi-item stories: {sum(1 for s in sizes.values() if s > 1):,}; "
           f"largest: {max(sizes.values())} items")  # fmt: skip
