@@ -600,10 +600,10 @@ class StoryClusterer:
         """(earlier item this one copies, or None; story to join; cosine with its best member).
 
         Candidates are the window items sharing a rare word (one in at most `common_share` of the window).
-        Their dot products (over the candidate's norm) are summed from the postings, rare words first, then the common words for those
-        candidates only (a set intersection per common word, in C); candidates at cosine >= `similarity`
-        are scored, and the item joins the story that scores best among those that clear `story_score` or
-        `join_score`."""
+        Their dot products (over the candidate's norm) are summed from the postings, rare words first, then
+        the common words for those candidates only (a set intersection per common word, in C); candidates at
+        cosine >= `similarity` are scored, and the item joins the story that scores best among those that
+        clear `story_score` or `join_score`."""
         params = self.params
         ts, words, vector, norm = entry.ts, entry.words, entry.vector, entry.norm
         postings = self._postings
