@@ -7,8 +7,9 @@ through `monitor.cluster.cluster_records` — the code path of `news-monitor clu
 settings of the config, then scores the labelled pairs in `bench/data/story_pairs.tsv` (item ids and
 labels only; the text stays in ../shared). A pair is predicted "same event" when both items got the same
 story. Precision and recall are also printed for the even-numbered pairs (the half the clustering was
-tuned on) and the odd-numbered ones (held out), so overfitting to the labels shows. Baseline in the same process: exact-duplicate clustering (same normalised title), which shows
-what near-duplicate and entity/time evidence add.
+tuned on) and the odd-numbered ones (held out), so overfitting to the labels shows. Baseline in the same
+process: exact-duplicate clustering (same normalised title), which shows what near-duplicate and
+entity/time evidence add.
 """
 
 from __future__ import annotations
@@ -169,7 +170,8 @@ def main() -> int:
     print(f"  machine speed: a fixed 10M-step Python loop took {loop_before:.2f} s before and "
           f"{loop_seconds()[0]:.2f} s after the clustering")  # fmt: skip
     if samples:
-        print(f"  and every 10k items during it (a 1M-step loop, times 10): median {statistics.median(samples):.2f} s, "
+        median = statistics.median(samples)
+        print(f"  and every 10k items during it (a 1M-step loop, times 10): median {median:.2f} s, "
               f"range {min(samples):.2f}-{max(samples):.2f} s (those samples are not in the figures)")  # fmt: skip
     print(
         f"  CPU time of this process: {cpu_seconds:.1f} s = {count / cpu_seconds:,.0f} items/s "
