@@ -172,10 +172,10 @@ def main() -> int:
     if samples:
         median = statistics.median(samples)
         print(f"  and every 10k items during it (a 1M-step loop, times 10): median {median:.2f} s, "
-              f"range {min(samples):.2f}-{max(samples):.2f} s (those samples are not in the figures)")  # fmt: skip
+              f"range {min(samples):.2f}-{max(samples):.2f} s (not counted in the figures)")  # fmt: skip
     print(
         f"  CPU time of this process: {cpu_seconds:.1f} s = {count / cpu_seconds:,.0f} items/s "
-        "(leaves out what other processes here took; a slow host slows it as much as the wall clock)"
+        "(leaves out other processes' time; a slow host slows it as much as the wall clock)"
     )
     print(f"stories: {len(sizes):,}; multi-item stories: {sum(1 for s in sizes.values() if s > 1):,}; "
           f"largest: {max(sizes.values())} items")  # fmt: skip
