@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 from monitor.cluster import (
     FEATURES,
-    WEIGHTS,
     ClusterParams,
     StoryClusterer,
     StoryDoc,
@@ -178,10 +177,6 @@ EXCHANGE = (
 )
 
 
-def _logit(features: list[float]) -> float:
-    return WEIGHTS[0] + sum(w * f for w, f in zip(WEIGHTS[1:], features, strict=True))
-
-
 def test_several_reports_that_each_resemble_a_follow_up_somewhat_outweigh_one() -> None:
     """The story score sums the odds of the story's likeliest reports: with bars set just above what any
     single report gives, the follow-up joins on the evidence of three, and not when only one counts."""
@@ -198,7 +193,7 @@ def test_several_reports_that_each_resemble_a_follow_up_somewhat_outweigh_one() 
     for number in range(len(TRUCE)):
         features = probe.pair_features(follow_up, f"t{number}")
         assert features is not None
-        logits.append(_logit(features))
+        logits.append(_score(features))
     best = max(logits)
     summed = math.log(sum(math.exp(logit) for logit in logits))
     assert min(logits) > 0 and summed > best + 0.5  # each member is some evidence, together far more
