@@ -37,9 +37,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from monitor.config import load_config  # noqa: E402
 from monitor.match import Matcher  # noqa: E402
 from monitor.match.rules import EntitySpec, RulePack, TopicSpec, WatchSpec  # noqa: E402
-from monitor.settings import load_config  # noqa: E402
 
 CORPUS = ROOT.parent / "shared" / "corpus" / "news-2022.jsonl.gz"
 Item = tuple[str, str]

@@ -51,7 +51,7 @@ _BASELINE_TOKEN = re.compile(r"[a-z]+(?:-[a-z]+)*")
 
 
 def load_pack(path: Path) -> RulePack:
-    """A directory → merge its *.yaml rule files; a file → the main config via monitor.settings."""
+    """A directory → merge its *.yaml rule files; a file → the main config via monitor.config."""
     if path.is_dir():
         merged: dict[str, dict] = {"entities": {}, "topics": {}}
         watches = []
@@ -61,7 +61,7 @@ def load_pack(path: Path) -> RulePack:
             merged["topics"].update(rule_file.topics)
             watches.extend(rule_file.watches)
         return RulePack(entities=merged["entities"], topics=merged["topics"], watches=watches)
-    from monitor.settings import load_config  # the main config file: full validation, rules resolved
+    from monitor.config import load_config  # the main config file: full validation, rules resolved
 
     return load_config(path).rules
 

@@ -3,7 +3,7 @@
     .venv/bin/python bench/stories.py [--config config/monitor.yaml] [--limit N]
 
 Runs the whole 2022 corpus (`../shared/corpus/news-2022.jsonl.gz`, ~101k items in publication order)
-through `monitor.cluster.cluster_records` — the code path of `news-monitor cluster` — with the `stories:`
+through `monitor.stories.clusterer.cluster_records` — the code path of `news-monitor cluster` — with the `stories:`
 settings of the config, then scores the labelled pairs in `bench/data/story_pairs.tsv` (item ids and
 labels only; the text stays in ../shared). A pair is predicted "same event" when both items got the same
 story. Precision and recall are also printed for the even-numbered pairs (the half the clustering was
@@ -30,8 +30,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from monitor.cluster import StoryClusterer, cluster_records  # noqa: E402
-from monitor.settings import load_config  # noqa: E402
+from monitor.config import load_config  # noqa: E402
+from monitor.stories.clusterer import StoryClusterer, cluster_records  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus" / "news-2022.jsonl.gz"
 PAIRS = REPO / "bench" / "data" / "story_pairs.tsv"

@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.stories import CORPUS, load_pairs, records  # noqa: E402
-from monitor.cluster import FEATURES, ClusterParams, StoryClusterer, doc_from_record  # noqa: E402
+from monitor.stories.clusterer import FEATURES, ClusterParams, StoryClusterer, doc_from_record  # noqa: E402
 
 
 def pair_features(pairs: list[tuple[str, str, int]]) -> dict[int, list[float]]:

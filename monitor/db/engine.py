@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlmodel import create_engine
 
-from monitor.errors import ConfigError
+from monitor.core.errors import ConfigError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 

@@ -14,12 +14,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from monitor import instance
-from monitor.clock import as_utc
+from monitor.alerts.policy import WatchState
+from monitor.alerts.routing import Disposition
+from monitor.core import instance
+from monitor.core.clock import as_utc
+from monitor.core.errors import MonitorError
 from monitor.db.tables import AlertState, Delivery, FeedState, ItemRow, Story, StoryItem
-from monitor.errors import MonitorError
-from monitor.policy import WatchState
-from monitor.routing import Disposition
 
 QUEUED = ("pending", "sent", "dead")  # rows that went, or will go, out as a message (count for rate limits)
 
@@ -137,7 +137,7 @@ class OutboxEntry:
     title: str
     held_for: str | None = None  # why a held row waits: digest, rate or quiet
     digest_id: int | None = None  # the digest a folded row went out in
-    claimed_by: str | None = None  # a pending row's send in progress, or cut short (`monitor.instance`)
+    claimed_by: str | None = None  # a pending row's send in progress, or cut short (`monitor.core.instance`)
     interrupted: int = 0  # sends that never finished
 
 

@@ -85,7 +85,7 @@ class Delivery(SQLModel, table=True):
     period_end_at: datetime | None = _utc_column()
     attempts: int = 0  # sends started (counted when claimed, so a send cut short by a crash counts too)
     interrupted: int = 0  # sends that never finished: the process stopped while it held the claim
-    # the process holding the claim of a send in progress (`monitor.instance` token); NULL when no one
+    # the process holding the claim of a send in progress (`monitor.core.instance` token); NULL when no one
     # does. Set with the lease in `next_attempt_at`; cleared when the send is marked.
     claimed_by: str | None = Field(default=None, max_length=200)
     last_error: str | None = None  # scrubbed reason of the last failure; never the channel URL

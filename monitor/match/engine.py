@@ -28,7 +28,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from dataclasses import dataclass
 
-from monitor.errors import QueryError
+from monitor.core.errors import QueryError
 from monitor.match.nodes import Compiled, Item, Span, Words, build
 from monitor.match.presearch import Lexicon, Presearch, clauses, requirement
 from monitor.match.query import FIELDS, Node, Or, Term, _term, parse, topic_refs

@@ -25,7 +25,7 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from monitor.errors import QueryError
+from monitor.core.errors import QueryError
 from monitor.match.text import fold, stem, words
 
 FIELDS = ("title", "summary", "content")

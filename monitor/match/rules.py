@@ -78,7 +78,7 @@ class TopicSpec(_Strict):
 
 class NotifyRoute(_Strict):
     """A `notify` entry written as a mapping: the channel plus this watch's overrides of the channel's
-    routing defaults (see `monitor.routing`)."""
+    routing defaults (see `monitor.alerts.routing`)."""
 
     channel: str = Field(min_length=1)
     min_severity: Severity | None = None

@@ -11,25 +11,21 @@ from pathlib import Path
 
 import pytest
 
-from monitor import log as logging_setup
 from monitor import pipeline
-from monitor.cluster import StoryClusterer
+from monitor.config import load_config
 from monitor.db.engine import make_engine, migrate
 from monitor.db.store import NewItem, Store
-from monitor.fetch import Fetcher
+from monitor.delivery import DeliveryOutcome
+from monitor.feeds.fetcher import Fetcher
 from monitor.match import Matcher
-from monitor.notify import DeliveryOutcome
 from monitor.pipeline import Deps, deliver_pending
 from monitor.render import Limits, Message
-from monitor.settings import load_config
+from monitor.runtime import logs as logging_setup
+from monitor.stories.clusterer import StoryClusterer
+from tests.helpers.clock import FakeClock
 
 NOW = datetime(2020, 9, 27, 12, 0, tzinfo=UTC)
 OK = DeliveryOutcome(ok=True, reason=None, retryable=False)
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return NOW
 
 
 class ScriptedChannel:
@@ -68,7 +64,7 @@ def make_deps(tmp_path: Path, database_url: str, channels: dict[str, ScriptedCha
         fetcher=Fetcher(timeout=1, max_bytes=1000),
         matcher=Matcher.compile(config.rules),
         channels=channels,  # type: ignore[arg-type]
-        clock=FixedClock(),
+        clock=FakeClock(NOW),
         log=logging_setup.get_logger("test"),
         clusterer=StoryClusterer(config.story_params),
         rng=random.Random(5),

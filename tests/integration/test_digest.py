@@ -20,11 +20,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy
 
-from monitor import cli, daemon, pipeline
+from monitor import cli, pipeline
+from monitor.alerts.routing import Disposition
+from monitor.config import Config, load_config
 from monitor.db.store import NewItem
 from monitor.pipeline import Deps
-from monitor.routing import Disposition
-from monitor.settings import Config, load_config
+from monitor.runtime import daemon
+from tests.helpers.clock import FakeClock
 from tests.helpers.feed_server import FeedServer, feed_server
 from tests.helpers.servers import ReceivedRequest, smtp_server, webhook_receiver
 
@@ -45,14 +47,6 @@ watches:
 
 # Distinct events (clustering thresholds are 1.0: each item is its own story).
 TOWNS = ["Amberfield", "Birchmoor", "Coldwater", "Dunmere", "Eastwick", "Foxhollow", "Glenrock", "Hawthorne"]
-
-
-class FakeClock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
 
 
 @dataclass

@@ -11,9 +11,9 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy.engine import Engine
 
+from monitor.alerts.routing import Disposition
 from monitor.db.engine import MIGRATIONS, make_engine, migrate
 from monitor.db.store import NewItem, Store
-from monitor.routing import Disposition
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy
 
+from monitor.alerts.routing import Disposition
 from monitor.db.engine import make_engine, migrate
 from monitor.db.store import Claim, Store
-from monitor.routing import Disposition
 from tests.integration.test_migration_0004 import alembic, queue_held
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)

@@ -1,4 +1,4 @@
-"""monitor.notify against real loopback servers: aiosmtpd for mailto://, an HTTP receiver for json://."""
+"""monitor.delivery against real loopback servers: aiosmtpd for mailto://, an HTTP receiver for json://."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from monitor import notify
-from monitor.notify import Channel, DeliveryOutcome
+from monitor import delivery as notify
+from monitor.delivery import Channel, DeliveryOutcome
 from monitor.render import Alert, Digest, render, render_digest
 from tests.helpers.servers import Collector, ReceivedRequest, free_port, smtp_server, webhook_receiver
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, timedelta
 
+from monitor.alerts.routing import Disposition
 from monitor.db.engine import make_engine, migrate
 from monitor.db.store import Fold, NewItem, Store
-from monitor.routing import Disposition
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.cluster import StoryClusterer, StoryDoc
+from monitor.stories.clusterer import StoryClusterer, StoryDoc
 from tests.helpers.feed_server import FeedServer, feed_server
 from tests.helpers.servers import SmtpServer, WebhookReceiver, smtp_server, webhook_receiver
 

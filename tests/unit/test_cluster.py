@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from monitor.cluster import (
+from monitor.stories.clusterer import (
     FEATURES,
     ClusterParams,
     StoryClusterer,

@@ -14,17 +14,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
-from monitor import fetch as fetch_module
-from monitor.errors import PermanentFeedError, TransientFeedError
-from monitor.fetch import Fetcher, FetchResult
+from monitor.core.errors import PermanentFeedError, TransientFeedError
+from monitor.feeds import fetcher as fetch_module
+from monitor.feeds.fetcher import Fetcher, FetchResult
+from tests.helpers.clock import FakeClock
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Test wire</title></channel></rss>'
 NOW = datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return NOW
 
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -33,7 +29,7 @@ Handler = Callable[[httpx.Request], httpx.Response]
 def fetcher(handler: Handler, **kwargs: object) -> Fetcher:
     options: dict[str, object] = {"timeout": 5.0, "max_bytes": 100_000, "allow_private_networks": True}
     options.update(kwargs)
-    return Fetcher(transport=httpx.MockTransport(handler), clock=FixedClock(), **options)  # type: ignore[arg-type]
+    return Fetcher(transport=httpx.MockTransport(handler), clock=FakeClock(NOW), **options)  # type: ignore[arg-type]
 
 
 def fetch(handler: Handler, url: str = "https://feeds.example/rss", **kwargs: object) -> FetchResult:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor import instance
+from monitor.core import instance
 from tests.helpers.daemon import wait_until
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")

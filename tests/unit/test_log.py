@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from monitor import log
+from monitor.runtime import logs as log
 
 
 def test_json_events_and_stdlib_records_share_one_format_and_hide_secrets(

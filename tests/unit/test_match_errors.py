@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.errors import QueryError
+from monitor.core.errors import QueryError
 from monitor.match import Matcher, check_rules
 from monitor.match.query import parse
 from monitor.match.rules import EntitySpec, RulePack, TopicSpec, WatchSpec

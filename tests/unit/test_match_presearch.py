@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from monitor.errors import QueryError
+from monitor.config import load_config
+from monitor.core.errors import QueryError
 from monitor.match import Matcher
 from monitor.match.query import parse
 from monitor.match.rules import EntitySpec, RulePack, TopicSpec, WatchSpec
-from monitor.settings import load_config
 
 CONFIG = Path(__file__).resolve().parents[2] / "config" / "monitor.yaml"
 ENTITIES = {

@@ -1,4 +1,4 @@
-"""monitor.notify: failure classification, secret scrubbing, channel construction, console://."""
+"""monitor.delivery: failure classification, secret scrubbing, channel construction, console://."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor import notify
-from monitor.errors import DeliveryError
-from monitor.notify import (
+from monitor import delivery as notify
+from monitor.core.errors import DeliveryError
+from monitor.delivery import (
     Channel,
     DeliveryOutcome,
     check_channel_url,
@@ -291,10 +291,10 @@ def test_console_channel_prints_the_plain_text_alert(capsys: pytest.CaptureFixtu
 
 
 def test_importing_notify_twice_keeps_one_console_scheme_and_one_log_handler() -> None:
-    """Re-importing monitor.notify (reload) registers nothing twice: one handler, one printed alert."""
+    """Re-importing monitor.delivery (reload) registers nothing twice: one handler, one printed alert."""
     script = (
         "import importlib, logging\n"
-        "import monitor.notify as n\n"
+        "import monitor.delivery as n\n"
         "n = importlib.reload(n)\n"
         "n._register_console(); n._install_capture_handler()\n"
         "handlers = [h for h in logging.getLogger('apprise').handlers if getattr(h, 'monitor_capture', 0)]\n"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.outbox import RetryPolicy, after_failure, exhausted_reason, retry_delay
+from monitor.alerts.retry import RetryPolicy, after_failure, exhausted_reason, retry_delay
 
 NOW = datetime(2020, 9, 27, 12, 0, tzinfo=UTC)
 BASE, CAP = timedelta(seconds=30), timedelta(hours=1)

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from monitor.errors import PermanentFeedError
-from monitor.parse import ParsedFeed, parse_feed
+from monitor.core.errors import PermanentFeedError
+from monitor.feeds.parser import ParsedFeed, parse_feed
 
 RSS = b"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">

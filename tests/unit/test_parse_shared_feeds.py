@@ -7,8 +7,8 @@ import gzip
 
 import pytest
 
-from monitor.errors import PermanentFeedError
-from monitor.parse import parse_feed
+from monitor.core.errors import PermanentFeedError
+from monitor.feeds.parser import parse_feed
 from tests.helpers.shared import SHARED
 
 FEEDS = SHARED / "feeds"

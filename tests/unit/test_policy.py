@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from monitor.policy import WatchState, decide
-from monitor.settings import AlertPolicySettings
+from monitor.alerts.policy import WatchState, decide
+from monitor.config import AlertPolicySettings
 
 DEFAULT = AlertPolicySettings()
 

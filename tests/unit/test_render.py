@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from monitor.errors import ConfigError
+from monitor.config import ChannelTemplates, load_config
+from monitor.core.errors import ConfigError
 from monitor.render import (
     PARTS,
     Alert,
@@ -27,7 +28,6 @@ from monitor.render import (
     render_digest,
     templates_for,
 )
-from monitor.settings import ChannelTemplates, load_config
 
 T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
 

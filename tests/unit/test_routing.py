@@ -1,4 +1,4 @@
-"""monitor.routing: route filters, holding decisions, quiet-hour windows across midnight and DST, rate-window
+"""monitor.alerts.routing: route filters, holding decisions, quiet-hour windows across midnight and DST, rate-window
 arithmetic, cron checking and digest folding order. Pure: every function gets `now` from the test."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.routing import (
+from monitor.alerts.routing import (
     ChannelRules,
     DigestEntry,
     Disposition,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.errors import ConfigError
+from monitor.config import Config, load_config
+from monitor.core.errors import ConfigError
 from monitor.match.rules import NotifyRoute
-from monitor.settings import Config, load_config
 
 RULES = """\
 topics:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from monitor.errors import ConfigError
-from monitor.settings import load_config, parse_duration, parse_size
+from monitor.config import load_config, parse_duration, parse_size
+from monitor.core.errors import ConfigError
 
 RULES = """\
 entities:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.items import Item
-from monitor.stories import canonical_url, item_key
+from monitor.core.items import Item
+from monitor.feeds.identity import canonical_url, item_key
 
 
 @pytest.mark.parametrize(

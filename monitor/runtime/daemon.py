@@ -23,18 +23,18 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEve
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from monitor import instance
-from monitor import log as logging_setup
-from monitor.clock import Clock, SystemClock
-from monitor.cluster import StoryClusterer
+from monitor.config import Config, load_config
+from monitor.core import instance
+from monitor.core.clock import Clock, SystemClock
+from monitor.core.errors import ConfigError
 from monitor.db.engine import make_engine, migrate
 from monitor.db.store import Store
-from monitor.errors import ConfigError
-from monitor.fetch import Fetcher
+from monitor.delivery import Channel, secret_parts
+from monitor.feeds.fetcher import Fetcher
 from monitor.match import Matcher
-from monitor.notify import Channel, secret_parts
 from monitor.pipeline import Deps, run_cycle, run_digest
-from monitor.settings import Config, load_config
+from monitor.runtime import logs as logging_setup
+from monitor.stories.clusterer import StoryClusterer
 
 SIGNAL_POLL_SECONDS = 0.2
 
@@ -129,7 +129,7 @@ def run_forever(config: Config) -> int:
 
 def digest_triggers(config: Config) -> dict[str, CronTrigger]:
     """One cron trigger per channel with a digest schedule, in the channel's time zone. The expression
-    was checked and expanded by the settings loader (`monitor.routing.parse_cron`)."""
+    was checked and expanded by the settings loader (`monitor.alerts.routing.parse_cron`)."""
     triggers = {}
     for name, channel in config.settings.channels.items():
         cron = channel.digest

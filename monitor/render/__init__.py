@@ -3,8 +3,8 @@
 Forms
     Every message has a subject and three bodies, each from its own template in ``monitor/templates``:
     ``text`` (plain text: text services such as json://, Discord, ntfy, console://, and the text/plain
-    part of email, and Slack: see `monitor.notify`), ``markdown`` (Markdown services, and Telegram through
-    Apprise's Markdown→HTML conversion) and ``html`` (the HTML part of email). `monitor.notify` picks the form.
+    part of email, and Slack: see `monitor.delivery`), ``markdown`` (Markdown services, and Telegram through
+    Apprise's Markdown→HTML conversion) and ``html`` (the HTML part of email). `monitor.delivery` picks the form.
 
 Escaping is the environment's job, not the template's
     Templates run in a Jinja2 sandbox with StrictUndefined (a misspelt field is an error, found by
@@ -17,7 +17,7 @@ Escaping is the environment's job, not the template's
     Markdown, ``href`` in HTML, as-is in text (an ``@`` in their path percent-encoded).
 
 Untrusted text
-    Feed fields are reduced to one line of plain text (`monitor.html_text`), except the summary in the
+    Feed fields are reduced to one line of plain text (`monitor.feeds.text`), except the summary in the
     HTML form: it is sanitised with nh3 (a few inline tags and http(s) links kept; scripts, styles,
     event handlers and ``javascript:`` links removed) and passed as markup.
 
@@ -51,7 +51,7 @@ from jinja2 import FunctionLoader, StrictUndefined, TemplateError, TemplateSynta
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
-from monitor.html_text import clean_line, html_to_text
+from monitor.feeds.text import clean_line, html_to_text
 from monitor.match.rules import level_rank
 
 __all__ = [
@@ -251,7 +251,7 @@ def _finalize_markdown(value: Any) -> Any:
 
 # --- templates ------------------------------------------------------------------------------------
 
-_BUILTIN = resources.files("monitor") / "templates"
+_BUILTIN = resources.files("monitor.render") / "templates"
 _FORM_OF = {
     "subject": "text",
     "text": "text",
@@ -404,7 +404,7 @@ def _builtin_templates() -> dict[str, Any]:
             for part in PARTS:
                 name = _builtin_name(part)
                 source = (_BUILTIN / name).read_text(encoding="utf-8")
-                env = _make_env(_FORM_OF[part], {part: (source, f"monitor/templates/{name}")})
+                env = _make_env(_FORM_OF[part], {part: (source, f"monitor/render/templates/{name}")})
                 compiled[part] = env.get_template(part)
             _BUILTIN_CACHE.update(compiled)
         return _BUILTIN_CACHE

@@ -15,9 +15,9 @@ from typing import Any
 
 import feedparser
 
-from monitor.errors import PermanentFeedError
-from monitor.html_text import clean_line, html_to_text
-from monitor.items import Item
+from monitor.core.errors import PermanentFeedError
+from monitor.core.items import Item
+from monitor.feeds.text import clean_line, html_to_text
 
 _HTML_START = re.compile(
     rb"^(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S

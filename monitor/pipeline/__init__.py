@@ -18,9 +18,23 @@ from typing import Any
 
 import structlog
 
-from monitor import instance
-from monitor.clock import Clock
-from monitor.cluster import StoryClusterer, StoryDoc
+from monitor.alerts.policy import decide
+from monitor.alerts.retry import after_failure, exhausted_reason
+from monitor.alerts.routing import (
+    DigestEntry,
+    Disposition,
+    admits,
+    digest_overdue,
+    digest_stories,
+    dispose,
+    route_for,
+)
+from monitor.alerts.routing import send_at as routing_send_at
+from monitor.config import Config, FeedSettings
+from monitor.core import instance
+from monitor.core.clock import Clock
+from monitor.core.errors import FeedError, PermanentFeedError, TransientFeedError
+from monitor.core.items import Item
 from monitor.db.store import (
     Claim,
     ConcurrentUpdate,
@@ -32,15 +46,12 @@ from monitor.db.store import (
     StoryView,
     message_id,
 )
-from monitor.errors import FeedError, PermanentFeedError, TransientFeedError
-from monitor.fetch import Fetcher, FetchResult
-from monitor.items import Item
+from monitor.delivery import Channel, DeliveryOutcome
+from monitor.feeds.fetcher import Fetcher, FetchResult
+from monitor.feeds.identity import canonical_url, item_key
+from monitor.feeds.parser import parse_feed
 from monitor.match import Matcher
 from monitor.match.rules import NotifyRoute
-from monitor.notify import Channel, DeliveryOutcome
-from monitor.outbox import after_failure, exhausted_reason
-from monitor.parse import parse_feed
-from monitor.policy import decide
 from monitor.render import (
     Alert,
     Digest,
@@ -51,18 +62,7 @@ from monitor.render import (
     render_digest,
     templates_for,
 )
-from monitor.routing import (
-    DigestEntry,
-    Disposition,
-    admits,
-    digest_overdue,
-    digest_stories,
-    dispose,
-    route_for,
-)
-from monitor.routing import send_at as routing_send_at
-from monitor.settings import Config, FeedSettings
-from monitor.stories import canonical_url, item_key
+from monitor.stories.clusterer import StoryClusterer, StoryDoc
 
 MAX_CHANNEL_WORKERS = 16  # channels delivered at the same time
 

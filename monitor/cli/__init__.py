@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from monitor import __version__, instance
-from monitor import log as logging_setup
-from monitor.errors import ConfigError, FeedError, MonitorError
-from monitor.settings import CONFIG_ENV, Config, default_config_path, load_config
+from monitor import __version__
+from monitor.config import CONFIG_ENV, Config, default_config_path, load_config
+from monitor.core import instance
+from monitor.core.errors import ConfigError, FeedError, MonitorError
+from monitor.runtime import logs as logging_setup
 
 if TYPE_CHECKING:
     from monitor.db.store import OutboxEntry
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             return _test_channel(config, args.name)
         if args.command == "outbox":
             return _outbox(config, status=args.status, limit=args.limit, retry=args.retry)
-        from monitor import daemon  # deferred: the scheduler is only needed to run
+        from monitor.runtime import daemon  # deferred: the scheduler is only needed to run
 
         return daemon.run_once(config) if args.once else daemon.run_forever(config)
     except ConfigError as error:
@@ -246,7 +247,7 @@ def _read_items(name: str) -> Iterator[dict[str, Any] | str]:
 
 
 def _feed_items(name: str, body: bytes) -> Iterator[dict[str, Any] | str]:
-    from monitor.parse import parse_feed
+    from monitor.feeds.parser import parse_feed
 
     try:
         parsed = parse_feed(body, url=name)
@@ -288,7 +289,7 @@ def _jsonl_items(name: str, stream: IO[bytes]) -> Iterator[dict[str, Any] | str]
 
 
 def _cluster(config: Config, inputs: list[str]) -> int:
-    from monitor.cluster import StoryClusterer, cluster_records
+    from monitor.stories.clusterer import StoryClusterer, cluster_records
 
     clusterer = StoryClusterer(config.story_params)
     out = sys.stdout
@@ -311,9 +312,9 @@ def _cluster(config: Config, inputs: list[str]) -> int:
 def _stories(config: Config, *, since: str, limit: int, as_json: bool) -> int:
     from datetime import UTC, datetime
 
+    from monitor.config import parse_duration
     from monitor.db.engine import make_engine, migrate
     from monitor.db.store import Store
-    from monitor.settings import parse_duration
 
     try:
         window = parse_duration(since)
@@ -379,9 +380,9 @@ def _story_json(story: Any) -> dict[str, Any]:
 
 
 def _test_channel(config: Config, name: str) -> int:
-    from monitor.notify import Channel, secret_parts
+    from monitor.config import did_you_mean
+    from monitor.delivery import Channel, secret_parts
     from monitor.render import render_test
-    from monitor.settings import did_you_mean
 
     channels = config.settings.channels
     if name not in channels:

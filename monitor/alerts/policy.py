@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from monitor.config import AlertPolicySettings
 from monitor.match.rules import level_rank
-from monitor.settings import AlertPolicySettings
 
 __all__ = ["Decision", "WatchState", "decide"]
 

@@ -104,7 +104,7 @@ import apprise
 from apprise import NotifyFormat
 from apprise.conversion import convert_between
 
-from monitor.errors import DeliveryError
+from monitor.core.errors import DeliveryError
 from monitor.render import Limits, Message, md_escape, md_for_dialects, shorten
 
 __all__ = [

@@ -21,8 +21,8 @@ from types import TracebackType
 import httpx
 
 from monitor import __version__
-from monitor.clock import Clock, SystemClock
-from monitor.errors import FeedError, PermanentFeedError, TransientFeedError
+from monitor.core.clock import Clock, SystemClock
+from monitor.core.errors import FeedError, PermanentFeedError, TransientFeedError
 
 USER_AGENT = f"news-monitor/{__version__} (+https://github.com/news-monitor/news-monitor)"
 ACCEPT = (

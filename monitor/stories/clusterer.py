@@ -741,7 +741,7 @@ def _parse_time(value: object) -> datetime | None:
 
 def doc_from_record(record: Mapping[str, Any]) -> StoryDoc:
     """An input record (`id, title, summary|description, link, published|date, outlet`) as a StoryDoc."""
-    from monitor.stories import canonical_url
+    from monitor.feeds.identity import canonical_url
 
     link = record.get("link")
     return StoryDoc(

@@ -29,14 +29,8 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.cluster import ClusterParams
-from monitor.errors import ConfigError
-from monitor.match import check_rules
-from monitor.match.rules import ROUTE_TAGS, EntitySpec, RuleFile, RulePack, Severity, TopicSpec, WatchSpec
-from monitor.notify import check_channel_url
-from monitor.outbox import RetryPolicy
-from monitor.render import check_templates
-from monitor.routing import (
+from monitor.alerts.retry import RetryPolicy
+from monitor.alerts.routing import (
     ChannelRules,
     CronFields,
     QuietHours,
@@ -45,6 +39,12 @@ from monitor.routing import (
     parse_cron,
     parse_zone,
 )
+from monitor.core.errors import ConfigError
+from monitor.delivery import check_channel_url
+from monitor.match import check_rules
+from monitor.match.rules import ROUTE_TAGS, EntitySpec, RuleFile, RulePack, Severity, TopicSpec, WatchSpec
+from monitor.render import check_templates
+from monitor.stories.clusterer import ClusterParams
 
 DEFAULT_CONFIG = Path("config/monitor.yaml")
 CONFIG_ENV = "NEWS_MONITOR_CONFIG"
@@ -178,7 +178,7 @@ class ChannelTemplates(_Strict):
 
 
 class ChannelSettings(_Strict):
-    """A named Apprise URL with its routing defaults (see `monitor.routing`)."""
+    """A named Apprise URL with its routing defaults (see `monitor.alerts.routing`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
     url: SecretStr
@@ -193,7 +193,7 @@ class ChannelSettings(_Strict):
 
 
 class StorySettings(_Strict):
-    """How items from different outlets are grouped into one story (see `monitor.cluster`)."""
+    """How items from different outlets are grouped into one story (see `monitor.stories.clusterer`)."""
 
     window: Duration = timedelta(hours=48)  # an item is compared only with reports this close in time
     similarity: float = Field(default=ClusterParams.similarity, gt=0, le=1)  # higher: fewer, surer merges
@@ -204,7 +204,7 @@ UpdateReason = Literal["severity", "topic"]
 
 
 class AlertPolicySettings(_Strict):
-    """When a watch alerts about a story: once first, then only when it matters (see `monitor.policy`)."""
+    """When a watch alerts about a story: once first, then only when it matters (see `monitor.alerts.policy`)."""
 
     min_sources: int = Field(default=1, ge=1, le=100)  # independent outlets needed before the first alert
     update_on: list[UpdateReason] = Field(default_factory=lambda: ["severity", "topic"])
@@ -217,7 +217,7 @@ class AlertSettings(_Strict):
 
 
 class DeliverySettings(_Strict):
-    """How the outbox retries a failing channel and when it gives up (see `monitor.outbox`)."""
+    """How the outbox retries a failing channel and when it gives up (see `monitor.alerts.retry`)."""
 
     max_attempts: int = Field(default=12, ge=1, le=1000)  # sends before a row is dead-lettered
     max_age: Duration = timedelta(hours=24)  # a row older than this is dead-lettered instead of retried
@@ -564,7 +564,7 @@ def _check_routes(
     located: _Located,
     problems: list[str],
 ) -> None:
-    """Routing that names what does not exist, or digests without a schedule (see `monitor.routing`)."""
+    """Routing that names what does not exist, or digests without a schedule (see `monitor.alerts.routing`)."""
     for name, channel in settings.channels.items():
         if channel.mode == "digest" and channel.digest is None:
             problems.append(

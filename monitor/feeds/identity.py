@@ -1,6 +1,6 @@
 """Item identity: canonical URLs and the per-feed key that makes an item alert at most once.
 
-Story clustering across outlets lives in `monitor.cluster`; alert decisions per story in `monitor.policy`.
+Story clustering across outlets lives in `monitor.stories.clusterer`; alert decisions per story in `monitor.alerts.policy`.
 URL normalisation is w3lib's (percent-encoding, query order, default ports, fragments, credentials); this
 module only adds which query parameters are tracking noise and the trailing-slash rule.
 """
@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url, url_query_cleaner
 
-from monitor.items import Item
+from monitor.core.items import Item
 
 TRACKING_PREFIXES = ("utm_", "at_", "mc_", "pk_", "hsa_")
 TRACKING_KEYS = frozenset(
