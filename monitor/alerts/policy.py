@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from monitor.config import AlertPolicySettings
+from monitor.config.schema import AlertPolicySettings
 from monitor.match.rules import level_rank
 
 __all__ = ["Decision", "WatchState", "decide"]

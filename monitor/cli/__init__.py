@@ -137,7 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     json_logs = None if args.log_format is None else args.log_format == "json"
     logging_setup.configure(args.log_level, json=json_logs)
     try:
-        config = load_config(args.config or default_config_path())
+        path = args.config or default_config_path()
+        # match and cluster only classify text: they need neither the channels nor the templates checked
+        pure = args.command in ("match", "cluster")
+        if pure:
+            config = load_config(path)
+        else:
+            from monitor.runtime import configuration  # deferred: imports Apprise and Jinja
+
+            config = configuration.load(path)
         if args.command == "check-config":
             return _check_config(config)
         if args.command == "match":
@@ -380,7 +388,7 @@ def _story_json(story: Any) -> dict[str, Any]:
 
 
 def _test_channel(config: Config, name: str) -> int:
-    from monitor.config import did_you_mean
+    from monitor.core.hints import did_you_mean
     from monitor.delivery import Channel, secret_parts
     from monitor.render import render_test
 

@@ -30,7 +30,8 @@ from monitor.alerts.routing import (
     route_for,
 )
 from monitor.alerts.routing import send_at as routing_send_at
-from monitor.config import Config, FeedSettings
+from monitor.config import Config
+from monitor.config.schema import FeedSettings
 from monitor.core import instance
 from monitor.core.clock import Clock
 from monitor.core.errors import FeedError, PermanentFeedError, TransientFeedError

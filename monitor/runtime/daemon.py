@@ -23,7 +23,7 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEve
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from monitor.config import Config, load_config
+from monitor.config import Config
 from monitor.core import instance
 from monitor.core.clock import Clock, SystemClock
 from monitor.core.errors import ConfigError
@@ -33,6 +33,7 @@ from monitor.delivery import Channel, secret_parts
 from monitor.feeds.fetcher import Fetcher
 from monitor.match import Matcher
 from monitor.pipeline import Deps, run_cycle, run_digest
+from monitor.runtime import configuration
 from monitor.runtime import logs as logging_setup
 from monitor.stories.clusterer import StoryClusterer
 
@@ -206,7 +207,7 @@ def _skipped(deps: Deps, event: JobEvent) -> None:
 
 def _reloaded(config: Config, log: structlog.stdlib.BoundLogger) -> Config:
     try:
-        fresh = load_config(config.path)
+        fresh = configuration.load(config.path)
     except ConfigError as error:
         log.error("config.reload_failed", path=str(config.path), problems=error.problems)
         return config

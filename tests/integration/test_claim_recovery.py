@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import DeliverySettings
+from monitor.config.schema import DeliverySettings
 from tests.helpers.daemon import Daemon, start_daemon
 from tests.helpers.feed_server import FeedServer, feed_server
 from tests.helpers.servers import Collector, ReceivedRequest, webhook_receiver

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from monitor.alerts.policy import WatchState, decide
-from monitor.config import AlertPolicySettings
+from monitor.config.schema import AlertPolicySettings
 
 DEFAULT = AlertPolicySettings()
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from monitor.config import ChannelTemplates, load_config
+from monitor.config.schema import ChannelTemplates
 from monitor.core.errors import ConfigError
 from monitor.render import (
     PARTS,
@@ -28,6 +28,7 @@ from monitor.render import (
     render_digest,
     templates_for,
 )
+from monitor.runtime import configuration
 
 T0 = datetime(2026, 11, 28, 6, 0, tzinfo=UTC)
 
@@ -599,7 +600,7 @@ def test_config_errors_name_the_config_line_and_the_template_line(tmp_path: Path
         "rules: []\n",
     )
     with pytest.raises(ConfigError) as info:
-        load_config(config)
+        configuration.load(config)
     problems = info.value.problems
     text_problem = next(p for p in problems if ".templates.text:" in p)
     assert text_problem.startswith(
@@ -619,7 +620,7 @@ def test_config_errors_name_the_config_line_and_the_template_line(tmp_path: Path
 
     write(config, config.read_text(encoding="utf-8").replace("      text:", "      digest_txt:"))
     with pytest.raises(ConfigError) as info:
-        load_config(config)
+        configuration.load(config)
     expected = (
         f"{config}:6: channels.ops-email.templates.digest_txt: unknown key; did you mean 'digest_text'?"
     )
@@ -630,7 +631,7 @@ def test_a_valid_override_loads_and_its_path_is_resolved_from_the_config_folder(
     """A config whose override is fine loads, and the channel's paths point into the config's folder."""
     (tmp_path / "tpl").mkdir()
     write(tmp_path / "tpl" / "subject.j2", "[{{ tag }}] {{ headline }}\n")
-    config = load_config(
+    config = configuration.load(
         write(
             tmp_path / "monitor.yaml",
             "channels:\n  ops:\n    url: json://127.0.0.1:9/hook\n    templates: {subject: tpl/subject.j2}\nrules: []\n",
