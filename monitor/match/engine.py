@@ -29,9 +29,9 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 from monitor.core.errors import QueryError
-from monitor.match.nodes import Compiled, Item, Span, Words, build
+from monitor.match.nodes import Compiled, ItemWords, Span, Words, build
 from monitor.match.presearch import Lexicon, Presearch, clauses, requirement
-from monitor.match.query import FIELDS, Node, Or, Term, _term, parse, topic_refs
+from monitor.match.query import FIELDS, Node, Or, Term, parse, term_node, topic_refs
 from monitor.match.results import Evidence, MatchResult, TopicSeverity, WatchHit
 from monitor.match.rules import RulePack
 from monitor.match.severity import CompiledSeverity, compile_severity, highest
@@ -47,7 +47,7 @@ class _Ctx:
 
     __slots__ = ("entities", "item", "matcher", "topics")
 
-    def __init__(self, matcher: Matcher, item: Item) -> None:
+    def __init__(self, matcher: Matcher, item: ItemWords) -> None:
         self.matcher = matcher
         self.item = item
         self.topics: dict[str, list[Span] | None] = {}
@@ -108,7 +108,7 @@ def _keep_outermost(spans: list[Span]) -> list[Span]:
     return out
 
 
-def _evidence(item: Item, kind: str, name: str, span: Span) -> Evidence:
+def _evidence(item: ItemWords, kind: str, name: str, span: Span) -> Evidence:
     field_id, start, end = item.char_span(span)
     return Evidence(kind, name, item.texts[field_id][start:end], FIELDS[field_id], start, end)
 
@@ -156,9 +156,17 @@ class Matcher:
         assert matcher is not None
         return matcher
 
+    def candidate_watches(self, *, title: str, summary: str = "", content: str = "") -> list[str]:
+        """The watches the presearch lets through to full evaluation for this item (a superset of those
+        that fire): how `--explain` and the tests see what the presearch skips."""
+        item = ItemWords((title or "", summary or "", content or ""), self._lexicon.word_keys)
+        first_watch = self._first_watch
+        slots = self._presearch.candidates(item.present)
+        return [self._watches[s - first_watch].name for s in slots if s >= first_watch]
+
     def match(self, *, title: str, summary: str = "", content: str = "") -> MatchResult:
         """Classify one item: every topic it is flagged for, the watches that fire, entities, evidence."""
-        item = Item((title or "", summary or "", content or ""), self._lexicon.word_keys)
+        item = ItemWords((title or "", summary or "", content or ""), self._lexicon.word_keys)
         if not item.present and not self._presearch.always:
             return MatchResult([], [], [], [])
         ctx = _Ctx(self, item)
@@ -311,7 +319,7 @@ def _alias_terms(alias: str) -> list[Term]:
     raw_words = [(w, 1) for w in alias.replace("*", " ").replace("=", " ").split()]
     if not raw_words:
         raise QueryError("empty entity alias", alias, 1)
-    node = _term(alias, raw_words, alias, 1)
+    node = term_node(alias, raw_words, alias, 1)
     return list(node.children) if isinstance(node, Or) else [node]  # type: ignore[list-item]
 
 

@@ -28,7 +28,7 @@ _FIELD_ID = {name: index for index, name in enumerate(FIELDS)}
 _OR, _AND, _NOT, _NEAR, _ATOM = 1, 2, 3, 4, 5  # precedence of a rendering, to parenthesise correctly
 
 
-class Item:
+class ItemWords:
     """The words of one item's fields as key sets, plus key → spans (built once per item)."""
 
     __slots__ = ("_offsets", "fields", "folded", "phrase_memo", "pos", "present", "texts", "token_keys")
@@ -97,7 +97,7 @@ class Item:
 class Ctx(Protocol):
     """State of one match() call: the item plus memoised topics and entities (see engine._Ctx)."""
 
-    item: Item
+    item: ItemWords
 
     def topic(self, name: str) -> list[Span] | None: ...
 
@@ -106,7 +106,7 @@ class Ctx(Protocol):
     def entity(self, key: str) -> list[Span]: ...
 
 
-def in_scope(item: Item, spans: list[Span], scope: int | None) -> list[Span] | None:
+def in_scope(item: ItemWords, spans: list[Span], scope: int | None) -> list[Span] | None:
     if scope is not None:
         fields = item.fields
         spans = [s for s in spans if fields[s[0]] == scope]

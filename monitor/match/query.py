@@ -248,7 +248,9 @@ def _word_alternatives(query: str, raw: str, col: int) -> list[tuple[Part, ...]]
     return alternatives
 
 
-def _term(query: str, raw_words: list[tuple[str, int]], text: str, col: int) -> Node:
+def term_node(query: str, raw_words: list[tuple[str, int]], text: str, col: int) -> Node:
+    """A written word or phrase as a node: every combination of its words' spellings is one alternative
+    (so entity aliases and query terms fold the same way)."""
     per_word = [_word_alternatives(query, raw, c) for raw, c in raw_words]
     terms = [
         Term(tuple(itertools.chain.from_iterable(combo)), text, col) for combo in itertools.product(*per_word)
@@ -357,11 +359,11 @@ class _Parser:
             return inner
         if tok.kind == "WORD":
             self.advance()
-            return _term(self.query, [(tok.text, tok.column)], tok.text, tok.column)
+            return term_node(self.query, [(tok.text, tok.column)], tok.text, tok.column)
         if tok.kind == "PHRASE":
             self.advance()
             raw_words = [(m.group(), tok.column + 1 + m.start()) for m in re.finditer(r"\S+", tok.text)]
-            return _term(self.query, raw_words, tok.text, tok.column)
+            return term_node(self.query, raw_words, tok.text, tok.column)
         if tok.kind == "ENTITY":
             self.advance()
             self.check_name(tok, "entity", "@", self.entities)

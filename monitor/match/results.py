@@ -1,9 +1,9 @@
 """What the matcher returns for one item, and its JSON form (the `news-monitor match` contract).
 
-The JSON keeps the DESIGN.md keys (`topics`, `watches`, `entities`, `evidence`) and adds, only when there is
-something to say, `severity` (per matched topic: score, level, reasons) and `why` (per matched topic and
-per fired watch, keyed `watch:NAME`: the branch of the query that made it true). Items that match nothing
-therefore keep the exact four-key shape.
+The JSON keeps the keys of the public `match` contract (README, "Writing rules": `topics`, `watches`,
+`entities`, `evidence`) and adds, only when there is something to say, `severity` (per matched topic:
+score, level, reasons) and `why` (per matched topic and per fired watch, keyed `watch:NAME`: the branch of
+the query that made it true). Items that match nothing therefore keep the exact four-key shape.
 """
 
 from __future__ import annotations

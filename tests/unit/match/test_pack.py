@@ -15,7 +15,7 @@ from monitor.match import Matcher, check_rules
 from monitor.match.rules import RuleFile, RulePack, SeveritySpec
 from tests.helpers.shared import SEED_ENTITIES, requires_seed, seed_title_and_summary
 
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 RULES = ROOT / "config" / "rules"
 THEATRES = ("karabakh", "ukraine", "israel-gaza-lebanon", "sudan")
 

@@ -10,7 +10,7 @@ import yaml
 from monitor.match import Matcher
 from monitor.match.rules import EntitySpec, RulePack, TopicSpec, WatchSpec
 
-TABLE = yaml.safe_load((Path(__file__).with_name("match_cases.yaml")).read_text(encoding="utf-8"))
+TABLE = yaml.safe_load((Path(__file__).with_name("cases.yaml")).read_text(encoding="utf-8"))
 ENTITIES = {k: EntitySpec(**v) for k, v in TABLE["entities"].items()}
 TOPICS = {k: TopicSpec(**v) for k, v in TABLE["topics"].items()}
 
