@@ -30,15 +30,9 @@ from pydantic import (
 )
 
 from monitor.alerts.retry import RetryPolicy
-from monitor.alerts.routing import (
-    ChannelRules,
-    CronFields,
-    QuietHours,
-    RateLimit,
-    parse_clock_time,
-    parse_cron,
-    parse_zone,
-)
+from monitor.alerts.routing import ChannelRules
+from monitor.alerts.schedule import Schedule, parse_cron
+from monitor.alerts.windows import QuietHours, RateLimit, parse_clock_time, parse_zone
 from monitor.core.errors import ConfigError
 from monitor.delivery import check_channel_url
 from monitor.match import check_rules
@@ -124,7 +118,7 @@ class FeedSettings(_Strict):
 
 ClockTime = Annotated[time, BeforeValidator(parse_clock_time)]
 TimeZone = Annotated[ZoneInfo, BeforeValidator(parse_zone)]
-Cron = Annotated[CronFields, BeforeValidator(parse_cron)]
+Cron = Annotated[Schedule, BeforeValidator(parse_cron)]
 
 
 class QuietHoursSettings(_Strict):
