@@ -18,10 +18,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from monitor.config.schema import AlertPolicySettings
 from monitor.match.rules import level_rank
 
-__all__ = ["Decision", "WatchState", "decide"]
+__all__ = ["AlertPolicy", "Decision", "WatchState", "decide"]
+
+
+@dataclass(frozen=True)
+class AlertPolicy:
+    """When a watch alerts about a story (`alerts.defaults` or `alerts.watches.NAME` in the main config)."""
+
+    min_sources: int = 1  # independent sources a story needs before its first alert
+    update_on: frozenset[str] = frozenset({"severity", "topic"})  # the changes that send an update
+    update_at_sources: int | None = None  # one update when the story reaches this many sources
 
 
 def _max_level(a: str | None, b: str | None) -> str | None:
@@ -46,6 +54,8 @@ class WatchState:
 
 @dataclass(frozen=True)
 class Decision:
+    """The answer for one (watch, story): whether to alert (`kind`), why, and the state to store."""
+
     kind: str | None  # "first", "update" or None
     reasons: list[str] = field(default_factory=list)
     state: WatchState = WatchState()
@@ -57,7 +67,7 @@ def decide(
     level: str | None,
     topics: Iterable[str],
     sources: int,
-    policy: AlertPolicySettings,
+    policy: AlertPolicy,
 ) -> Decision:
     """The decision for one (watch, story) after an item joined the story. `level`/`topics` are the
     watch's hit on that item (None/empty when the item did not match the watch); `sources` is the story's

@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How long a failing delivery is retried (`delivery` in the main config)."""
+
     max_attempts: int = 12  # sends tried before the row is dead-lettered
     max_age: timedelta = timedelta(hours=24)  # a row older than this is dead-lettered instead of retried
     base: timedelta = timedelta(seconds=30)  # wait ceiling after the first failure

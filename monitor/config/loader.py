@@ -16,8 +16,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from monitor.alerts.policy import AlertPolicy
 from monitor.alerts.retry import RetryPolicy
-from monitor.alerts.routing import ChannelRules, QuietHours, RateLimit
+from monitor.alerts.routing import ChannelRules
+from monitor.alerts.windows import QuietHours, RateLimit
 from monitor.config import checks
 from monitor.config.located import Located, read_yaml, validate
 from monitor.config.rules import load_rules
@@ -46,6 +48,8 @@ class Config:
     story_params: ClusterParams = field(init=False)
     retry_policy: RetryPolicy = field(init=False)
     channels: Mapping[str, ChannelRules] = field(init=False)
+    alert_policies: Mapping[str, AlertPolicy] = field(init=False)  # per watch name, else the defaults
+    default_alert_policy: AlertPolicy = field(init=False)
 
     def __post_init__(self) -> None:
         settings = self.settings
@@ -69,6 +73,8 @@ class Config:
             ),
         )
         set_(self, "channels", {name: _channel_rules(name, c) for name, c in settings.channels.items()})
+        set_(self, "default_alert_policy", _alert_policy(settings.alerts.defaults))
+        set_(self, "alert_policies", {w: _alert_policy(p) for w, p in settings.alerts.watches.items()})
 
     @property
     def database_url(self) -> str:
@@ -82,8 +88,8 @@ class Config:
     def feed_interval(self, feed: FeedSettings) -> timedelta:
         return feed.interval or self.settings.poll.interval
 
-    def alert_policy(self, watch: str) -> AlertPolicySettings:
-        return self.settings.alerts.watches.get(watch, self.settings.alerts.defaults)
+    def alert_policy(self, watch: str) -> AlertPolicy:
+        return self.alert_policies.get(watch, self.default_alert_policy)
 
     def channel_rules(self, name: str) -> ChannelRules:
         """The routing defaults and limits of one channel (plain defaults for a name no longer configured)."""
@@ -98,10 +104,17 @@ def _channel_rules(name: str, channel: ChannelSettings) -> ChannelRules:
         min_severity=channel.min_severity,
         topics=frozenset(channel.topics) if channel.topics is not None else None,
         mode=channel.mode,
-        digest=channel.digest,
-        timezone=channel.timezone,
+        digest=channel.digest.in_zone(channel.timezone) if channel.digest else None,
         quiet=QuietHours(quiet.start, quiet.end, quiet.timezone or channel.timezone) if quiet else None,
         rate=RateLimit(rate.max, rate.per) if rate else None,
+    )
+
+
+def _alert_policy(settings: AlertPolicySettings) -> AlertPolicy:
+    return AlertPolicy(
+        min_sources=settings.min_sources,
+        update_on=frozenset(settings.update_on),
+        update_at_sources=settings.update_at_sources,
     )
 
 

@@ -22,7 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from monitor.alerts.routing import CronFields, parse_clock_time, parse_cron, parse_zone
+from monitor.alerts.schedule import Schedule, parse_cron
+from monitor.alerts.windows import parse_clock_time, parse_zone
 from monitor.config.units import Duration, Size
 from monitor.match.rules import Severity
 from monitor.stories.clusterer import ClusterParams
@@ -71,7 +72,7 @@ class FeedSettings(_Strict):
 
 ClockTime = Annotated[time, BeforeValidator(parse_clock_time)]
 TimeZone = Annotated[ZoneInfo, BeforeValidator(parse_zone)]
-Cron = Annotated[CronFields, BeforeValidator(parse_cron)]
+Cron = Annotated[Schedule, BeforeValidator(parse_cron)]
 
 
 class QuietHoursSettings(_Strict):

@@ -18,17 +18,10 @@ from typing import Any
 
 import structlog
 
+from monitor.alerts.digest import DigestEntry, digest_overdue, digest_stories
 from monitor.alerts.policy import decide
 from monitor.alerts.retry import after_failure, exhausted_reason
-from monitor.alerts.routing import (
-    DigestEntry,
-    Disposition,
-    admits,
-    digest_overdue,
-    digest_stories,
-    dispose,
-    route_for,
-)
+from monitor.alerts.routing import Disposition, admits, dispose, route_for
 from monitor.alerts.routing import send_at as routing_send_at
 from monitor.config import Config
 from monitor.config.schema import FeedSettings

@@ -3,7 +3,7 @@ reloads the config).
 
 The only importer of APScheduler. Per-feed due times live in the database, so the scheduler only needs
 one short periodic tick that asks the pipeline to poll whatever is due and deliver whatever is pending,
-plus one cron job per channel with a digest schedule, in the channel's time zone. The same cron triggers
+plus one cron job per channel with a digest schedule, in the channel's time zone. The same schedules
 tell the pipeline when a digest was due, so one missed while nothing ran goes out at the next tick.
 """
 
@@ -14,14 +14,13 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import structlog
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 
 from monitor.config import Config
 from monitor.core import instance
@@ -35,6 +34,7 @@ from monitor.match import Matcher
 from monitor.pipeline import Deps, run_cycle, run_digest
 from monitor.runtime import configuration
 from monitor.runtime import logs as logging_setup
+from monitor.runtime.digests import ScheduleTrigger, digest_schedules, next_digest
 from monitor.stories.clusterer import StoryClusterer
 
 SIGNAL_POLL_SECONDS = 0.2
@@ -75,7 +75,7 @@ def dependencies(config: Config, clock: Clock | None = None) -> Iterator[Deps]:
             clock=clock,
             log=log,
             clusterer=StoryClusterer(config.story_params),
-            next_digest=next_digest(digest_triggers(config)),
+            next_digest=next_digest(digest_schedules(config)),
             owner=me.token,
         )
     finally:
@@ -128,44 +128,6 @@ def run_forever(config: Config) -> int:
         config = _reloaded(config, log)
 
 
-def digest_triggers(config: Config) -> dict[str, CronTrigger]:
-    """One cron trigger per channel with a digest schedule, in the channel's time zone. The expression
-    was checked and expanded by the settings loader (`monitor.alerts.routing.parse_cron`)."""
-    triggers = {}
-    for name, channel in config.settings.channels.items():
-        cron = channel.digest
-        if cron is not None:
-            triggers[name] = CronTrigger(
-                minute=cron.minute,
-                hour=cron.hour,
-                day=cron.day,
-                month=cron.month,
-                day_of_week=cron.day_of_week,
-                timezone=channel.timezone,
-            )
-    return triggers
-
-
-def next_digest(triggers: dict[str, CronTrigger]) -> Callable[[str, datetime], datetime | None]:
-    """For the pipeline: the channel's first digest time strictly after a moment (UTC), or None (no
-    schedule, or one that never fires again). A schedule without a fire time after a moment has none
-    after any later one either; that is remembered, because finding it out searches up to the year 9999
-    (a fifth of a second) and the pipeline asks at every tick."""
-    exhausted: dict[str, datetime] = {}  # channel -> a moment after which its trigger never fires
-
-    def after(channel: str, moment: datetime) -> datetime | None:
-        trigger = triggers.get(channel)
-        if trigger is None or (channel in exhausted and moment >= exhausted[channel]):
-            return None
-        fire = trigger.get_next_fire_time(None, moment + timedelta(microseconds=1))
-        if fire is None:
-            exhausted[channel] = min(moment, exhausted.get(channel, moment))
-            return None
-        return fire.astimezone(UTC)
-
-    return after
-
-
 def _start_scheduler(deps: Deps, *, paused: bool = False) -> BackgroundScheduler:
     def tick() -> None:
         if run_cycle(deps):
@@ -176,10 +138,10 @@ def _start_scheduler(deps: Deps, *, paused: bool = False) -> BackgroundScheduler
     # line instead of APScheduler's warning each time; its errors still show.
     logging.getLogger("apscheduler").setLevel(logging.ERROR)
     scheduler.add_listener(lambda event: _skipped(deps, event), EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
-    for channel, trigger in digest_triggers(deps.config).items():
+    for channel, schedule in digest_schedules(deps.config).items():
         scheduler.add_job(
             run_digest,
-            trigger,
+            ScheduleTrigger(schedule),
             args=[deps, channel],
             id=f"digest:{channel}",
             name=f"digest for {channel}",

@@ -25,7 +25,7 @@ from monitor.alerts.routing import Disposition
 from monitor.config import Config, load_config
 from monitor.db.store import NewItem
 from monitor.pipeline import Deps
-from monitor.runtime import daemon
+from monitor.runtime import daemon, digests
 from tests.helpers.clock import FakeClock
 from tests.helpers.feed_server import FeedServer, feed_server
 from tests.helpers.servers import ReceivedRequest, smtp_server, webhook_receiver
@@ -90,7 +90,7 @@ class World:
 
     @contextmanager
     def deps(self, config: Config) -> Iterator[Deps]:
-        """The daemon's own dependencies (real channels, the cron triggers' next_digest), our clock."""
+        """The daemon's own dependencies (real channels, the digest schedules' next_digest), our clock."""
         with daemon.dependencies(config, clock=self.clock) as deps:
             yield deps
 
@@ -574,29 +574,27 @@ def test_topics_on_the_channel_and_on_the_watch_route_must_each_be_met_not_their
     assert len(brief.requests) == 1
 
 
-class CountingTrigger:
-    """A real cron trigger that counts how often the pipeline makes it search for a fire time."""
+class NeverFiring:
+    """A digest schedule with no fire time left (a 30 February, which the config loader refuses) that
+    counts how often the pipeline makes it search for one."""
 
-    def __init__(self, trigger: Any) -> None:
-        self.trigger = trigger
+    def __init__(self) -> None:
         self.searches = 0
 
-    def get_next_fire_time(self, previous: datetime | None, now: datetime) -> datetime | None:
+    def next_after(self, moment: datetime) -> datetime | None:
         self.searches += 1
-        return self.trigger.get_next_fire_time(previous, now)
+        return None
 
 
 @pytest.mark.integration
 def test_alerts_held_for_a_schedule_that_never_fires_go_out_and_it_is_searched_once(world: World) -> None:
-    """If a channel's digest trigger has no next fire time (30 February), its held alerts go out at the
-    next cycle as one digest instead of waiting forever, and the trigger is not searched again each tick."""
+    """If a channel's digest schedule has no next fire time (30 February), its held alerts go out at the
+    next cycle as one digest instead of waiting forever, and the schedule is not searched again each tick."""
     with webhook_receiver() as brief:
         config = world.configure(digest_channel(brief.json_url()), "[brief]")
         with world.deps(config) as deps:
-            never = CountingTrigger(
-                daemon.CronTrigger(minute="0", hour="0", day="30", month="2", timezone=UTC)
-            )
-            deps.next_digest = daemon.next_digest({"brief": never})  # type: ignore[dict-item]
+            never = NeverFiring()
+            deps.next_digest = digests.next_digest({"brief": never})  # type: ignore[dict-item]
             world.publish(report(1, "Zetaland", "shelling"))
             world.publish(report(2, "Etaland", "shelling"))
             assert pipeline.run_cycle(deps, only_due=False)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from monitor.alerts.policy import WatchState, decide
-from monitor.config.schema import AlertPolicySettings
+from monitor.alerts.policy import AlertPolicy, WatchState, decide
 
-DEFAULT = AlertPolicySettings()
+DEFAULT = AlertPolicy()
 
 
-def step(state: WatchState | None, level: str | None, topics: list[str], sources: int, policy=DEFAULT):  # type: ignore[no-untyped-def]
+def step(
+    state: WatchState | None,
+    level: str | None,
+    topics: list[str],
+    sources: int,
+    policy: AlertPolicy = DEFAULT,
+) -> tuple[str | None, list[str], WatchState]:
     decision = decide(state, level=level, topics=topics, sources=sources, policy=policy)
     return decision.kind, decision.reasons, decision.state
 
@@ -37,7 +42,7 @@ def test_severity_rise_and_new_topic_each_send_one_update() -> None:
 
 def test_min_sources_waits_for_corroboration_even_from_non_matching_items() -> None:
     """With min_sources 2 the first alert waits for a second independent source, whatever its own match."""
-    policy = AlertPolicySettings(min_sources=2)
+    policy = AlertPolicy(min_sources=2)
     kind, reasons, state = step(None, "high", ["escalation"], 1, policy)
     assert kind is None and reasons == ["waiting for 2 sources"]
     kind, reasons, state = step(state, None, [], 2, policy)
@@ -46,7 +51,7 @@ def test_min_sources_waits_for_corroboration_even_from_non_matching_items() -> N
 
 def test_update_at_sources_fires_once_and_update_on_can_be_narrowed() -> None:
     """update_at_sources sends one update when reached; without 'severity' in update_on a rise is silent."""
-    policy = AlertPolicySettings(update_on=["topic"], update_at_sources=5)
+    policy = AlertPolicy(update_on=frozenset({"topic"}), update_at_sources=5)
     _, _, state = step(None, "high", ["escalation"], 1, policy)
     assert step(state, "critical", ["escalation"], 2, policy)[0] is None
     kind, reasons, state = step(state, None, [], 5, policy)
@@ -57,7 +62,7 @@ def test_update_at_sources_fires_once_and_update_on_can_be_narrowed() -> None:
 def test_a_source_count_that_falls_and_rises_again_does_not_repeat_the_sources_update() -> None:
     """A late wire report can turn an outlet counted as independent into its reprint (5 -> 4); reaching 5
     again is not news."""
-    policy = AlertPolicySettings(update_at_sources=5)
+    policy = AlertPolicy(update_at_sources=5)
     _, _, state = step(None, "high", ["escalation"], 1, policy)
     kind, _, state = step(state, None, [], 5, policy)
     assert kind == "update"

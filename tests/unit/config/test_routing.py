@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from monitor.alerts.schedule import parse_cron
 from monitor.config import Config, load_config
 from monitor.core.errors import ConfigError
 from monitor.match.rules import NotifyRoute
@@ -63,7 +65,10 @@ def test_channel_defaults_and_watch_overrides_load_into_routing_rules(tmp_path: 
     ]
     rules = config.channel_rules("hook")
     assert (rules.min_severity, rules.topics, rules.mode) == ("medium", {"escalation"}, "immediate")
-    assert rules.digest is not None and rules.digest.day_of_week == "mon,tue,wed,thu,fri"
+    berlin = ZoneInfo("Europe/Berlin")  # the digest runs in the channel's zone
+    assert rules.digest == parse_cron("0 8 * * mon-fri").in_zone(
+        berlin
+    )  # its meaning: alerts/test_schedule.py
     assert rules.quiet is not None and (rules.quiet.start, rules.quiet.end) == (time(22), time(7))
     assert str(rules.quiet.zone) == "Europe/Berlin"  # quiet hours default to the channel's zone
     assert rules.rate is not None and (rules.rate.max, rules.rate.per) == (10, timedelta(hours=1))

@@ -230,7 +230,7 @@ def test_valid_config_loads_with_paths_relative_to_the_file(tmp_path: Path) -> N
 
 def test_shipped_config_is_valid() -> None:
     """The default config and rule pack in config/ load without a single problem."""
-    config = load_config(Path(__file__).resolve().parents[2] / "config" / "monitor.yaml")
+    config = load_config(Path(__file__).resolve().parents[3] / "config" / "monitor.yaml")
     assert config.settings.feeds and "console" in config.settings.channels
     assert {"ceasefire", "escalation"} <= set(config.rules.topics)
 
