@@ -12,8 +12,11 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy.engine import Connection, Engine
 
+from monitor.alerts.threading import message_id
 from monitor.db.engine import MIGRATIONS, make_engine, migrate
-from monitor.db.store import Claim, NewItem, Store, message_id
+from monitor.db.records import Claim, DeliveryStatus, NewItem
+from monitor.db.store import Store
+from monitor.match import MatchResult
 
 NOW = datetime(2020, 9, 27, 12, 0, tzinfo=UTC)
 
@@ -26,7 +29,7 @@ def new_item(key: str) -> NewItem:
         title=f"title {key}",
         summary="",
         published_at=NOW - timedelta(hours=1),
-        match={"topics": ["escalation"]},
+        match=MatchResult(topics=["escalation"], watches=[], entities=[]),
     )
 
 
@@ -188,12 +191,12 @@ def test_outbox_listing_and_retry_of_a_dead_row(store: Store) -> None:
     assert store.claim(chat.id, NOW, timedelta(minutes=1)) is not None
     store.mark_dead(email.id, error="535 auth", now=NOW)
     store.mark_sent(chat.id, NOW)
-    assert [(e.id, e.status, e.attempts, e.last_error) for e in store.outbox(["dead"])] == [
+    assert [(e.id, e.status, e.attempts, e.last_error) for e in store.outbox([DeliveryStatus.DEAD])] == [
         (email.id, "dead", 1, "535 auth")
     ]
     assert [e.status for e in store.outbox(None)] == ["sent", "dead"]
     assert store.retry_delivery(email.id, NOW) == "dead"
-    [entry] = store.outbox(["pending"])
+    [entry] = store.outbox([DeliveryStatus.PENDING])
     assert (entry.id, entry.attempts, entry.next_attempt_at) == (email.id, 0, NOW)
     assert store.retry_delivery(chat.id, NOW) == "sent"
     assert store.retry_delivery(999, NOW) is None
