@@ -8,16 +8,13 @@ import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from monitor import __version__
 from monitor.config import CONFIG_ENV, Config, default_config_path, load_config
-from monitor.core import instance
 from monitor.core.errors import ConfigError, FeedError, MonitorError
+from monitor.db.records import DeliveryStatus, OutboxEntry
 from monitor.runtime import logs as logging_setup
-
-if TYPE_CHECKING:
-    from monitor.db.store import OutboxEntry
 
 EX_DATAERR = 65
 EX_CONFIG = 78
@@ -120,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     outbox.add_argument(
         "--status",
-        choices=["pending", "held", "dead", "sent", "folded", "all"],
+        choices=[*(status.value for status in DeliveryStatus.current()), "all"],
         help="only deliveries with this status (default: pending, held and dead)",
     )
     outbox.add_argument(
@@ -424,8 +421,11 @@ def _outbox(config: Config, *, status: str | None, limit: int, retry: int | None
         store = Store(engine)
         if retry is not None:
             return _retry_delivery(store, retry, datetime.now(UTC))
-        statuses = {None: ["pending", "held", "dead"], "all": None}.get(status, [status])
-        rows = store.outbox(statuses, limit=limit)
+        if status == "all":
+            rows = store.outbox(None, limit=limit)
+        else:
+            waiting_or_dead = [DeliveryStatus.PENDING, DeliveryStatus.HELD, DeliveryStatus.DEAD]
+            rows = store.outbox([DeliveryStatus(status)] if status else waiting_or_dead, limit=limit)
     finally:
         engine.dispose()
     _print_outbox(rows)
@@ -437,32 +437,12 @@ def _retry_delivery(store: Any, delivery_id: int, now: Any) -> int:
     if previous is None:
         print(f"news-monitor outbox: no delivery with id {delivery_id}", file=sys.stderr)
         return 1
-    if previous in ("sent", "folded"):
-        how = "already sent" if previous == "sent" else "folded into a digest (retry the digest)"
+    if previous in (DeliveryStatus.SENT, DeliveryStatus.FOLDED):
+        how = "already sent" if previous is DeliveryStatus.SENT else "folded into a digest (retry the digest)"
         print(f"news-monitor outbox: delivery {delivery_id} was {how}; not sending it twice", file=sys.stderr)
         return 1
     print(f"delivery {delivery_id}: was {previous}, now pending (due now, attempts reset)")
     return 0
-
-
-_HELD_FOR = {"digest": "digest mode", "rate": "rate limit", "quiet": "quiet hours"}
-
-
-def _outbox_note(r: OutboxEntry) -> str:
-    """Why a row waits or where it went; else its last error (stored scrubbed: no URL, no secret)."""
-    if r.status == "held":
-        return f"held: {_HELD_FOR.get(r.held_for, r.held_for or 'routing')}"
-    if r.status == "folded":
-        return f"in digest {r.digest_id}"
-    error = " ".join((r.last_error or "").split())[:160]
-    if r.status == "pending" and r.interrupted:
-        error = "; ".join(filter(None, [f"the daemon stopped during {r.interrupted} send(s)", error]))
-    if r.status == "pending" and r.claimed_by:  # TRIES counts this send; it ends, or a restart frees it
-        who = instance.parse(r.claimed_by)
-        error = "; ".join(filter(None, [f"claimed by {who.label if who else r.claimed_by}", error]))
-    if r.kind == "digest":
-        return f"{r.title}; {error}" if error else r.title
-    return error or "-"
 
 
 def _print_outbox(rows: list[OutboxEntry]) -> None:
@@ -489,8 +469,8 @@ def _print_outbox(rows: list[OutboxEntry]) -> None:
             str(r.attempts),
             f"{r.next_attempt_at:%Y-%m-%d %H:%M:%S}"
             if r.next_attempt_at
-            else ("next digest" if r.status == "held" else "-"),
-            _outbox_note(r),
+            else ("next digest" if r.status is DeliveryStatus.HELD else "-"),
+            r.note,
         )
         for r in rows
     ]

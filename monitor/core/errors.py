@@ -57,6 +57,13 @@ class PermanentFeedError(FeedError):
     transient = False
 
 
+# --- storage -----------------------------------------------------------------------------------
+
+
+class ConcurrentUpdate(MonitorError):
+    """Another writer changed the same rows first; nothing was stored, the next poll retries the item."""
+
+
 # --- delivery ----------------------------------------------------------------------------------
 
 

@@ -1,1 +1,2 @@
-"""Persistence: SQLModel tables, the engine, every query, and Alembic migrations."""
+"""Persistence: tables, the records the store gives back, the unit of work of one item, the queries per
+concern (feeds, items, stories, outbox, digests) behind one `Store`, the engine, and Alembic migrations."""

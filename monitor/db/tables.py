@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from monitor.db.records import DeliveryStatus
+
 
 def _utc_column(**kwargs: Any) -> Any:
     return Field(default=None, sa_column=Column(DateTime(timezone=True), **kwargs))
@@ -73,8 +75,8 @@ class Delivery(SQLModel, table=True):
     kind: str = Field(default="first", max_length=10)  # first | update | digest
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     message_id: str | None = Field(default=None, max_length=200)  # RFC 5322 Message-ID, for threading
-    # pending | sent | dead | held (routing waits) | folded (part of the digest `digest_id`)
-    status: str = Field(default="pending", index=True, max_length=20)
+    # a `DeliveryStatus`: pending | sent | dead | held (routing waits) | folded (part of the digest `digest_id`)
+    status: str = Field(default=DeliveryStatus.PENDING, index=True, max_length=20)
     # why a held row waits: digest | rate | quiet; on a digest row "digest" when the schedule made it
     held_for: str | None = Field(default=None, max_length=10)
     # when it is due to go out (held rows: not yet); ahead of now on a row released into quiet hours,
@@ -119,7 +121,8 @@ class StoryItem(SQLModel, table=True):
     story_id: int = Field(foreign_key="story.id", index=True)
     outlet: str = Field(max_length=200)
     # the item this one was found to copy (the first of its group to arrive); which member of a group is
-    # the original (the first published) and which are reprints is decided when counting (store.py)
+    # the original (the first published) and which are reprints is decided when counting
+    # (`monitor.db.stories.ranked_members`)
     copy_of: int | None = None
     joined_at: datetime | None = _utc_column(nullable=False)
 

@@ -8,6 +8,7 @@ the query that made it true). Items that match nothing therefore keep the exact 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,12 +32,23 @@ class Evidence:
             "end": self.end,
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Evidence:
+        return cls(data["kind"], data["name"], data["text"], data["field"], data["start"], data["end"])
+
 
 @dataclass(frozen=True)
 class WatchHit:
     name: str
     severity: str
     topics: list[str]  # the watch's topics that matched
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "severity": self.severity, "topics": list(self.topics)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> WatchHit:
+        return cls(data["name"], data["severity"], list(data["topics"]))
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,10 @@ class TopicSeverity:
 
     def to_json(self) -> dict[str, Any]:
         return {"score": self.score, "level": self.level, "because": list(self.because)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TopicSeverity:
+        return cls(data["score"], data["level"], list(data["because"]))
 
 
 @dataclass(frozen=True)
@@ -63,9 +79,7 @@ class MatchResult:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "topics": list(self.topics),
-            "watches": [
-                {"name": w.name, "severity": w.severity, "topics": list(w.topics)} for w in self.watches
-            ],
+            "watches": [w.to_json() for w in self.watches],
             "entities": list(self.entities),
             "evidence": [e.to_json() for e in self.evidence],
         }
@@ -74,3 +88,20 @@ class MatchResult:
         if self.why:
             out["why"] = dict(self.why)
         return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MatchResult:
+        """The result `to_json` wrote (as stored with an item). A missing key reads as empty, so `{}` is
+        the result of an item that matched nothing."""
+        return cls(
+            topics=list(data.get("topics", [])),
+            watches=[WatchHit.from_json(w) for w in data.get("watches", [])],
+            entities=list(data.get("entities", [])),
+            evidence=[Evidence.from_json(e) for e in data.get("evidence", [])],
+            severity={name: TopicSeverity.from_json(s) for name, s in data.get("severity", {}).items()},
+            why=dict(data.get("why", {})),
+        )
+
+    def watch(self, name: str) -> WatchHit | None:
+        """The hit of the watch `name`, or None when that watch did not fire."""
+        return next((hit for hit in self.watches if hit.name == name), None)

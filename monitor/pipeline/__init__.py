@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 import structlog
 
@@ -23,28 +22,21 @@ from monitor.alerts.policy import decide
 from monitor.alerts.retry import after_failure, exhausted_reason
 from monitor.alerts.routing import Disposition, admits, dispose, route_for
 from monitor.alerts.routing import send_at as routing_send_at
+from monitor.alerts.threading import message_id
 from monitor.config import Config
 from monitor.config.schema import FeedSettings
 from monitor.core import instance
 from monitor.core.clock import Clock
-from monitor.core.errors import FeedError, PermanentFeedError, TransientFeedError
+from monitor.core.errors import ConcurrentUpdate, FeedError, PermanentFeedError, TransientFeedError
 from monitor.core.items import Item
-from monitor.db.store import (
-    Claim,
-    ConcurrentUpdate,
-    ItemUnit,
-    NewItem,
-    PendingDelivery,
-    Source,
-    Store,
-    StoryView,
-    message_id,
-)
+from monitor.db.records import Claim, NewItem, PendingDelivery, Source, StoryView
+from monitor.db.store import Store
+from monitor.db.unit import ItemUnit
 from monitor.delivery import Channel, DeliveryOutcome
 from monitor.feeds.fetcher import Fetcher, FetchResult
 from monitor.feeds.identity import canonical_url, item_key
 from monitor.feeds.parser import parse_feed
-from monitor.match import Matcher
+from monitor.match import Matcher, MatchResult
 from monitor.match.rules import NotifyRoute
 from monitor.render import (
     Alert,
@@ -242,7 +234,7 @@ def _new_items(deps: Deps, feed: str, items: Iterable[Item]) -> list[NewItem]:
                 title=item.title,
                 summary=item.summary,
                 published_at=item.published_at,
-                match=result.to_json() if result.topics or result.watches else None,
+                match=result if result.topics or result.watches else None,
             )
         )
     return new
@@ -277,7 +269,7 @@ def _store_items(deps: Deps, feed: str, items: list[NewItem]) -> tuple[int, int,
                 if item_id is None:
                     continue  # another instance stored it first: its story and alerts are theirs
                 story = _join_story(deps, unit, feed, item_id, new)
-                queued += _decide_alerts(deps, unit, story, item_id, new.match or {})
+                queued += _decide_alerts(deps, unit, story, item_id, new.match)
             added += 1
         except Exception as error:
             # Nothing of the item was stored, but the clusterer already indexed it: rebuild the index
@@ -301,7 +293,7 @@ def _join_story(deps: Deps, unit: ItemUnit, feed: str, item_id: int, new: NewIte
         outlet=feed,
         copy_of=int(assignment.copy_of) if assignment.copy_of else None,
         title=new.title,
-        topics=(new.match or {}).get("topics", []),
+        topics=new.match.topics if new.match else [],
     )
     if story.created:
         deps.log.info("story.created", story=story.id, feed=feed, title=new.title)
@@ -318,21 +310,23 @@ def _join_story(deps: Deps, unit: ItemUnit, feed: str, item_id: int, new: NewIte
     return story
 
 
-def _decide_alerts(deps: Deps, unit: ItemUnit, story: StoryView, item_id: int, match: dict[str, Any]) -> int:
+def _decide_alerts(
+    deps: Deps, unit: ItemUnit, story: StoryView, item_id: int, match: MatchResult | None
+) -> int:
     """Ask the policy about every watch this item matched or that already follows the story, then routing
     which of the watch's channels get the alert, and whether at once or held (same transaction)."""
     watches = {w.name: w for w in deps.config.rules.watches if w.enabled}
-    hits = {hit["name"]: hit for hit in match.get("watches", []) if hit.get("name") in watches}
+    hits = {hit.name: hit for hit in (match.watches if match else []) if hit.name in watches}
     states = unit.watch_states(story.id)
     queued = 0
     for name in dict.fromkeys([*hits, *states]):
         if name not in watches:
             continue
-        hit = hits.get(name, {})
+        hit = hits.get(name)
         decision = decide(
             states.get(name),
-            level=hit.get("severity"),
-            topics=hit.get("topics", []),
+            level=hit.severity if hit else None,
+            topics=hit.topics if hit else [],
             sources=story.sources,
             policy=deps.config.alert_policy(name),
         )
@@ -358,7 +352,7 @@ def _decide_alerts(deps: Deps, unit: ItemUnit, story: StoryView, item_id: int, m
             }
             if skipped or held:
                 deps.log.info("alert.routed", watch=name, story=story.id, filtered=skipped, held=held)
-        if decision.kind is not None or hit:
+        if decision.kind is not None or hit is not None:
             deps.log.info(
                 "alert.decided",
                 watch=name,
@@ -466,9 +460,7 @@ def digest_of(deps: Deps, row: PendingDelivery) -> Digest:
     """The digest a digest row stands for: one alert per (watch, story) folded into it, as of its latest
     folded row, with the highest severity among them (the renderer groups and orders them)."""
     members = {m.id: m for m in deps.store.digest_members(row.id)}
-    entries = [
-        DigestEntry(m.id, m.watch, m.story_id, m.seq, _hit(m).get("severity")) for m in members.values()
-    ]
+    entries = [DigestEntry(m.id, m.watch, m.story_id, m.seq, _severity(m)) for m in members.values()]
     watches = {w.name: w for w in deps.config.rules.watches}
     alerts = []
     for story in digest_stories(entries):
@@ -481,8 +473,9 @@ def digest_of(deps: Deps, row: PendingDelivery) -> Digest:
     return Digest(row.channel, alerts, row.period_start_at, row.period_end_at)
 
 
-def _hit(row: PendingDelivery) -> dict[str, Any]:
-    return next((w for w in row.match.get("watches", []) if w.get("name") == row.watch), {})
+def _severity(row: PendingDelivery) -> str | None:
+    hit = row.match.watch(row.watch)
+    return hit.severity if hit else None
 
 
 def _record_failure(deps: Deps, feed: FeedSettings, error: FeedError, summary: PollSummary) -> None:
@@ -677,17 +670,17 @@ def channel_templates(deps: Deps, name: str) -> Templates:
 
 def build_alert(row: PendingDelivery, watch_label: str | None, sources: Iterable[Source] = ()) -> Alert:
     match = row.match
-    hit = _hit(row)
-    topics: list[str] = hit.get("topics") or match.get("topics", [])
+    hit = match.watch(row.watch)
+    topics = (hit.topics if hit else []) or match.topics
     others = [s for s in sources if s.link != row.link or s.title != row.title]
     first_id = message_id(row.story_id, row.watch, row.channel, 0)
     previous_id = message_id(row.story_id, row.watch, row.channel, row.seq - 1) if row.seq > 1 else None
     return Alert(
         watch=row.watch,
-        severity=hit.get("severity", "medium"),
+        severity=hit.severity if hit else "medium",
         topics=topics,
         place=watch_label or row.watch,
-        entities=match.get("entities", []),
+        entities=match.entities,
         headline=row.title,
         outlet=row.feed_title or row.feed,
         published_at=row.published_at,
@@ -703,17 +696,16 @@ def build_alert(row: PendingDelivery, watch_label: str | None, sources: Iterable
     )
 
 
-def evidence_lines(match: Mapping[str, Any], topics: Iterable[str]) -> list[str]:
+def evidence_lines(match: MatchResult, topics: Iterable[str]) -> list[str]:
     """One line per topic listing the distinct words that made it fire, then the entities."""
     lines = []
-    evidence = match.get("evidence", [])
     for topic in topics:
         words: dict[str, None] = {}
-        for ev in evidence:
-            if ev.get("kind") == "term" and ev.get("name") == topic:
-                words.setdefault(f'"{ev["text"]}" ({ev["field"]})')
+        for ev in match.evidence:
+            if ev.kind == "term" and ev.name == topic:
+                words.setdefault(f'"{ev.text}" ({ev.field})')
         if words:
             lines.append(f"{topic}: {', '.join(words)}")
-    if match.get("entities"):
-        lines.append(f"entities: {', '.join(match['entities'])}")
+    if match.entities:
+        lines.append(f"entities: {', '.join(match.entities)}")
     return lines

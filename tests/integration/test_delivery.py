@@ -14,10 +14,11 @@ import pytest
 from monitor import pipeline
 from monitor.config import load_config
 from monitor.db.engine import make_engine, migrate
-from monitor.db.store import NewItem, Store
+from monitor.db.records import NewItem
+from monitor.db.store import Store
 from monitor.delivery import DeliveryOutcome
 from monitor.feeds.fetcher import Fetcher
-from monitor.match import Matcher
+from monitor.match import Matcher, MatchResult
 from monitor.pipeline import Deps, deliver_pending
 from monitor.render import Limits, Message
 from monitor.runtime import logs as logging_setup
@@ -74,7 +75,7 @@ def make_deps(tmp_path: Path, database_url: str, channels: dict[str, ScriptedCha
 def queue_alerts(store: Store, count: int, channels: list[str]) -> None:
     for n in range(1, count + 1):
         with store.item_unit(NOW) as unit:
-            item_id = unit.add_item("wire", NewItem(f"k{n}", None, None, f"Headline {n}", "", NOW, {}))
+            item_id = unit.add_item("wire", NewItem(f"k{n}", None, None, f"Headline {n}", "", NOW, None))
             assert item_id is not None
             unit.join_story(item_id, item_id, outlet="wire", copy_of=None, title=f"Headline {n}", topics=[])
             unit.queue(
@@ -154,7 +155,7 @@ def test_a_crash_while_deciding_leaves_no_phantom_in_the_story_index(
     item is not stored, not indexed, and is stored with its own story on the next attempt."""
     deps = make_deps(tmp_path, database_url, {"a": ScriptedChannel()}, "")
     cleanup.append(deps)
-    new = NewItem("k1", "g1", None, "Shelling in Zetaland", "", NOW, {"topics": ["escalation"]})
+    new = NewItem("k1", "g1", None, "Shelling in Zetaland", "", NOW, MatchResult(["escalation"], [], []))
     real = pipeline._decide_alerts
 
     def crash(*_args: object, **_kwargs: object) -> int:

@@ -23,7 +23,8 @@ import sqlalchemy
 from monitor import cli, pipeline
 from monitor.alerts.routing import Disposition
 from monitor.config import Config, load_config
-from monitor.db.store import NewItem
+from monitor.db.records import NewItem
+from monitor.match import MatchResult, WatchHit
 from monitor.pipeline import Deps
 from monitor.runtime import daemon, digests
 from tests.helpers.clock import FakeClock
@@ -673,10 +674,16 @@ def test_an_alert_committed_just_after_the_digest_fold_waits_for_the_next_digest
             assert pipeline.run_digest(deps, "brief")
             brief.requests.wait_for(1)
             late = datetime(2026, 1, 15, 7, 59, 59, tzinfo=UTC)  # the unit's clock reading; commits now
-            hit = {"name": "zeta", "severity": "high", "topics": ["escalation"]}
+            hit = WatchHit(name="zeta", severity="high", topics=["escalation"])
             with deps.store.item_unit(late) as unit:
                 item = NewItem(
-                    "late", None, None, report(2, "Zetaland", "shelling"), "", late, {"watches": [hit]}
+                    "late",
+                    None,
+                    None,
+                    report(2, "Zetaland", "shelling"),
+                    "",
+                    late,
+                    MatchResult([], [hit], []),
                 )
                 item_id = unit.add_item("wire", item)
                 assert item_id is not None

@@ -13,7 +13,8 @@ from sqlalchemy.engine import Engine
 
 from monitor.alerts.routing import Disposition
 from monitor.db.engine import MIGRATIONS, make_engine, migrate
-from monitor.db.store import NewItem, Store
+from monitor.db.records import NewItem
+from monitor.db.store import Store
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -28,7 +29,7 @@ def alembic(engine: Engine, revision: str, *, down: bool = False) -> None:
 
 def queue_held(store: Store, now: datetime, key: str, hold: Disposition) -> None:
     with store.item_unit(now) as unit:
-        item_id = unit.add_item("wire", NewItem(key, None, None, f"news {key}", "", NOW, {}))
+        item_id = unit.add_item("wire", NewItem(key, None, None, f"news {key}", "", NOW, None))
         assert item_id is not None
         unit.join_story(item_id, item_id, outlet="wire", copy_of=None, title=key, topics=[])
         unit.queue(
@@ -76,7 +77,7 @@ def test_upgrade_keeps_rows_and_counts_them_then_downgrade_releases_held_and_fol
     with store.item_unit(NOW + timedelta(minutes=5)) as unit:
         assert unit.recent_sends("hook", NOW - timedelta(hours=1)) == [NOW]
         for key in ("a", "b"):
-            item_id = unit.add_item("wire", NewItem(key, None, None, f"news {key}", "", NOW, {}))
+            item_id = unit.add_item("wire", NewItem(key, None, None, f"news {key}", "", NOW, None))
             assert item_id is not None
             unit.join_story(item_id, item_id, outlet="wire", copy_of=None, title=key, topics=[])
             unit.queue(

@@ -10,7 +10,8 @@ import sqlalchemy
 
 from monitor.alerts.routing import Disposition
 from monitor.db.engine import make_engine, migrate
-from monitor.db.store import Claim, Store
+from monitor.db.records import Claim
+from monitor.db.store import Store
 from tests.integration.test_migration_0004 import alembic, queue_held
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)

@@ -1,19 +1,16 @@
-"""The store on real databases: migrations, at-most-once items, stories, and the outbox."""
+"""The store on real databases: feed state, at-most-once items, stories, and the outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import sqlalchemy
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from sqlalchemy.engine import Connection, Engine
 
-from monitor.db.engine import MIGRATIONS, make_engine, migrate
-from monitor.db.store import Claim, NewItem, Store, message_id
+from monitor.alerts.threading import message_id
+from monitor.db.engine import make_engine, migrate
+from monitor.db.records import Claim, DeliveryStatus, NewItem
+from monitor.db.store import Store
+from monitor.match import MatchResult
 
 NOW = datetime(2020, 9, 27, 12, 0, tzinfo=UTC)
 
@@ -26,7 +23,7 @@ def new_item(key: str) -> NewItem:
         title=f"title {key}",
         summary="",
         published_at=NOW - timedelta(hours=1),
-        match={"topics": ["escalation"]},
+        match=MatchResult(topics=["escalation"], watches=[], entities=[]),
     )
 
 
@@ -188,86 +185,16 @@ def test_outbox_listing_and_retry_of_a_dead_row(store: Store) -> None:
     assert store.claim(chat.id, NOW, timedelta(minutes=1)) is not None
     store.mark_dead(email.id, error="535 auth", now=NOW)
     store.mark_sent(chat.id, NOW)
-    assert [(e.id, e.status, e.attempts, e.last_error) for e in store.outbox(["dead"])] == [
+    assert [(e.id, e.status, e.attempts, e.last_error) for e in store.outbox([DeliveryStatus.DEAD])] == [
         (email.id, "dead", 1, "535 auth")
     ]
     assert [e.status for e in store.outbox(None)] == ["sent", "dead"]
     assert store.retry_delivery(email.id, NOW) == "dead"
-    [entry] = store.outbox(["pending"])
+    [entry] = store.outbox([DeliveryStatus.PENDING])
     assert (entry.id, entry.attempts, entry.next_attempt_at) == (email.id, 0, NOW)
     assert store.retry_delivery(chat.id, NOW) == "sent"
     assert store.retry_delivery(999, NOW) is None
     assert store.delivery_counts() == {"sent": 1, "pending": 1}
-
-
-@contextmanager
-def _old_database(engine: Engine, revision: str) -> Iterator[Connection]:
-    """A database migrated only to `revision`, holding one feed and one item (id 7), for upgrade tests."""
-    config = AlembicConfig()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-        connection.execute(
-            sqlalchemy.text("INSERT INTO feed_state (name, url, error_streak) VALUES ('wire', 'u', 0)")
-        )
-        connection.execute(
-            sqlalchemy.text(
-                "INSERT INTO item (id, feed, key, title, summary, first_seen_at) "
-                "VALUES (7, 'wire', 'k', 'old news', '', :now)"
-            ),
-            {"now": NOW},
-        )
-        yield connection
-
-
-def test_upgrade_to_0003_turns_given_up_rows_into_notified_dead_letters(database_url: str) -> None:
-    """Rows a 0002 database gave up ('failed') are dead letters after the upgrade, already counted as
-    notified so the operator is not flooded; pending rows are untouched."""
-    engine = make_engine(database_url)
-    with _old_database(engine, "0002") as connection:
-        connection.execute(
-            sqlalchemy.text(
-                "INSERT INTO story (id, title, created_at, updated_at, items, sources, topics) "
-                "VALUES (7, 'old news', :now, :now, 1, 1, '[]')"
-            ),
-            {"now": NOW},
-        )
-        for channel, status in (("email", "failed"), ("chat", "pending")):
-            connection.execute(
-                sqlalchemy.text(
-                    "INSERT INTO delivery (item_id, story_id, watch, channel, seq, kind, reasons, status, "
-                    "attempts, last_error, created_at, next_attempt_at) "
-                    "VALUES (7, 7, 'w', :channel, 0, 'first', '[]', :status, 1, 'boom', :now, :now)"
-                ),
-                {"channel": channel, "status": status, "now": NOW},
-            )
-    migrate(engine)
-    store = Store(engine)
-    assert store.delivery_counts() == {"dead": 1, "pending": 1}
-    assert store.dead_unnotified() == []
-    assert [(e.channel, e.status) for e in store.outbox(None)] == [("chat", "pending"), ("email", "dead")]
-    engine.dispose()
-
-
-def test_upgrade_from_0001_keeps_existing_alerts_as_already_sent_stories(database_url: str) -> None:
-    """A database at revision 0001 with an outbox row upgrades to one-item stories already alerted."""
-    engine = make_engine(database_url)
-    with _old_database(engine, "0001") as connection:
-        connection.execute(
-            sqlalchemy.text(
-                "INSERT INTO delivery (item_id, watch, channel, status, attempts, created_at) "
-                "VALUES (7, 'w', 'email', 'sent', 1, :now)"
-            ),
-            {"now": NOW},
-        )
-    migrate(engine)
-    store = Store(engine)
-    [story] = store.recent_stories(NOW - timedelta(days=1))
-    assert (story.id, story.title, [a.kind for a in story.alerts]) == (7, "old news", ["first"])
-    with store.item_unit(NOW) as unit:
-        assert unit.watch_states(7)["w"].alerted
-    engine.dispose()
 
 
 def test_feed_state_keeps_validators_streak_and_schedule(store: Store) -> None:

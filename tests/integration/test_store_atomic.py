@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.db.engine import make_engine, migrate
-from monitor.db.store import Claim, NewItem, Store
+from monitor.db.records import Claim, NewItem
+from monitor.db.store import Store
 
 
 def test_an_item_unit_that_fails_after_storing_the_item_leaves_nothing(database_url: str) -> None:
@@ -64,7 +65,7 @@ def test_only_one_instance_claims_a_due_delivery_and_a_dead_sender_gives_it_back
     store.sync_feeds([("wire", "https://example.org/rss")])
     now = datetime(2020, 9, 27, tzinfo=UTC)
     with store.item_unit(now) as unit:
-        item_id = unit.add_item("wire", NewItem("k1", "g1", None, "title", "", now, {}))
+        item_id = unit.add_item("wire", NewItem("k1", "g1", None, "title", "", now, None))
         assert item_id is not None
         unit.join_story(item_id, item_id, outlet="wire", copy_of=None, title="title", topics=[])
         unit.queue(

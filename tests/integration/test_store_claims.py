@@ -10,7 +10,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.db.engine import make_engine, migrate
-from monitor.db.store import Claim, NewItem, Store
+from monitor.db.records import Claim, DeliveryStatus, NewItem
+from monitor.db.store import Store
 
 NOW = datetime(2020, 9, 27, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=1)
@@ -33,7 +34,7 @@ def store(database_url: str) -> Iterator[Store]:
 
 def queue(store: Store, key: str, channels: list[str]) -> None:
     with store.item_unit(NOW) as unit:
-        item_id = unit.add_item("wire", NewItem(key, None, None, f"title {key}", "", NOW, {}))
+        item_id = unit.add_item("wire", NewItem(key, None, None, f"title {key}", "", NOW, None))
         assert item_id is not None
         unit.join_story(item_id, item_id, outlet="wire", copy_of=None, title=key, topics=[])
         unit.queue(
@@ -51,7 +52,7 @@ def test_claims_of_a_stopped_process_are_released_at_once_and_live_ones_are_kept
     assert store.claim(email_a.id, NOW, LEASE, owner=DEAD) == Claim(attempts=1, interrupted=0)
     assert store.claim(chat_a.id, NOW, LEASE, owner=LIVE) == Claim(attempts=1, interrupted=0)
     assert store.pending_deliveries(NOW) == []  # email b waits behind email a
-    [claimed] = [e for e in store.outbox(["pending"]) if e.id == email_a.id]
+    [claimed] = [e for e in store.outbox([DeliveryStatus.PENDING]) if e.id == email_a.id]
     assert claimed.claimed_by == DEAD and claimed.attempts == 1
 
     assert store.recover_claims(NOW, gone) == 1
@@ -90,5 +91,5 @@ def test_a_send_that_never_finishes_uses_up_the_attempts_and_the_row_is_given_up
     [dead] = store.dead_unnotified()
     assert (dead.attempts, dead.reason) == (2, "the daemon stopped during the send once")
     assert store.retry_delivery(row.id, NOW) == "dead"
-    [again] = store.outbox(["pending"])
+    [again] = store.outbox([DeliveryStatus.PENDING])
     assert (again.attempts, again.interrupted, again.claimed_by) == (0, 0, None)

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from monitor.alerts.routing import Disposition
 from monitor.db.engine import make_engine, migrate
-from monitor.db.store import Fold, NewItem, Store
+from monitor.db.records import DeliveryStatus, Fold, NewItem
+from monitor.db.store import Store
 
 NOW = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -24,7 +25,7 @@ def make_store(database_url: str) -> Store:
 
 def queue(store: Store, key: str, hold: Disposition | None, channel: str = "hook") -> None:
     with store.item_unit(NOW) as unit:
-        item_id = unit.add_item("wire", NewItem(key, None, None, f"news {key}", "", NOW, {}))
+        item_id = unit.add_item("wire", NewItem(key, None, None, f"news {key}", "", NOW, None))
         assert item_id is not None
         unit.join_story(item_id, item_id, outlet="wire", copy_of=None, title=key, topics=[])
         unit.queue(
@@ -80,7 +81,9 @@ def test_release_folds_send_a_lone_row_as_itself_and_several_as_a_digest(databas
     several = store.fold("hook", now=later, send_at=later, scheduled=False)
     assert several.rows == 2 and several.digest_id is not None
     assert [m.title for m in store.digest_members(several.digest_id)] == ["news c", "news d"]
-    assert [(e.kind, e.status, e.held_for) for e in store.outbox(["held"])] == [("first", "held", "digest")]
+    assert [(e.kind, e.status, e.held_for) for e in store.outbox([DeliveryStatus.HELD])] == [
+        ("first", "held", "digest")
+    ]
     store.engine.dispose()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from monitor.match import Evidence, MatchResult
 from monitor.pipeline import evidence_lines, feed_backoff
 
 FIVE_MIN = timedelta(minutes=5)
@@ -26,16 +27,18 @@ def test_permanent_failures_back_off_harder_and_retry_after_is_honoured() -> Non
 
 def test_evidence_lines_list_distinct_words_per_topic_then_entities() -> None:
     """Each topic's line names the distinct words that fired it and where; entities follow."""
-    match = {
-        "entities": ["Armenia", "Nagorno-Karabakh"],
-        "evidence": [
-            {"kind": "term", "name": "escalation", "text": "shelled", "field": "summary"},
-            {"kind": "term", "name": "escalation", "text": "shelled", "field": "summary"},
-            {"kind": "term", "name": "escalation", "text": "martial law", "field": "title"},
-            {"kind": "term", "name": "ceasefire", "text": "truce", "field": "title"},
-            {"kind": "entity", "name": "armenia", "text": "Armenian", "field": "title"},
+    match = MatchResult(
+        topics=["escalation", "ceasefire"],
+        watches=[],
+        entities=["Armenia", "Nagorno-Karabakh"],
+        evidence=[
+            Evidence("term", "escalation", "shelled", "summary", 20, 27),
+            Evidence("term", "escalation", "shelled", "summary", 40, 47),
+            Evidence("term", "escalation", "martial law", "title", 0, 11),
+            Evidence("term", "ceasefire", "truce", "title", 20, 25),
+            Evidence("entity", "armenia", "Armenian", "title", 30, 38),
         ],
-    }
+    )
     assert evidence_lines(match, ["escalation"]) == [
         'escalation: "shelled" (summary), "martial law" (title)',
         "entities: Armenia, Nagorno-Karabakh",
