@@ -43,7 +43,7 @@ from monitor.core.errors import ConfigError
 from monitor.delivery import check_channel_url
 from monitor.match import check_rules
 from monitor.match.rules import ROUTE_TAGS, EntitySpec, RuleFile, RulePack, Severity, TopicSpec, WatchSpec
-from monitor.render import check_templates
+from monitor.render.templates import check_templates
 from monitor.stories.clusterer import ClusterParams
 
 DEFAULT_CONFIG = Path("config/monitor.yaml")
