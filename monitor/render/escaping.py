@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 import nh3
+from markupsafe import Markup
 
 ZWSP = "\u200b"  # zero-width space: invisible, but it stops a service from recognising a mention
 _MENTION = re.compile(r"(?<=[@＠])(?=[\w&!#])")  # @everyone, @here, @room, @user:server, <@&role>...
@@ -87,10 +88,11 @@ def as_link(value: str | None) -> Link | None:
 _SUMMARY_TAGS = {"a", "b", "strong", "i", "em", "code", "br", "sub", "sup"}
 
 
-def sanitise_html(fragment: str) -> str:
+def sanitise_html(fragment: str) -> Markup:
     """Untrusted feed HTML reduced to a few inline tags and http(s) links (nh3): no scripts, styles,
-    event handlers, images or javascript: links. Plain text comes back HTML-escaped."""
-    return nh3.clean(
+    event handlers, images or javascript: links; markup that the HTML form does not escape again. Plain
+    text comes back HTML-escaped."""
+    cleaned = nh3.clean(
         fragment,
         tags=_SUMMARY_TAGS,
         attributes={"a": {"href"}},
@@ -98,6 +100,7 @@ def sanitise_html(fragment: str) -> str:
         link_rel="noopener noreferrer nofollow",
         strip_comments=True,
     )
+    return Markup(cleaned)  # nh3 kept only the safe subset
 
 
 def _finalize_text(value: Any) -> Any:

@@ -1,5 +1,9 @@
 """The fields a template sees: an alert's and a digest's values as README's field tables (section
-Templates) list them, feed text reduced to plain text, and how much of it a size step shows (`Cut`).
+Templates) list them, feed text reduced to plain text, how much of an alert a size step shows (`Cut`) and
+the order of a digest's stories (`digest_groups`).
+
+Below `monitor.render.templates`, which checks override templates against a sample alert's and digest's
+fields, and above nothing that renders.
 """
 
 from __future__ import annotations
@@ -9,8 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
-
-from markupsafe import Markup
 
 from monitor.feeds.text import clean_line
 from monitor.feeds.text import html_to_text as plain
@@ -66,14 +68,14 @@ def _clean_list(values: Sequence[str]) -> list[str]:
     return [v for v in (plain(x) for x in values) if v]
 
 
-def _summary_html(raw: str, limit: int | None) -> Markup:
+def _summary_html(raw: str, limit: int | None) -> str:
     """The summary for the HTML form: sanitised markup when it fits, else escaped shortened text."""
     text = plain(raw)
     if not text or limit == 0:
-        return Markup("")
+        return ""
     if limit is None or len(text) <= limit:
-        return Markup(sanitise_html(raw))
-    return Markup(sanitise_html(shorten(text, limit)))
+        return sanitise_html(raw)
+    return sanitise_html(shorten(text, limit))
 
 
 def alert_fields(alert: Alert, form: str, cut: Cut = FULL) -> dict[str, Any]:
@@ -97,7 +99,7 @@ def alert_fields(alert: Alert, form: str, cut: Cut = FULL) -> dict[str, Any]:
     shown_sources = all_sources if cut.sources is None else all_sources[: cut.sources]
     shown_evidence = evidence if cut.evidence is None else evidence[: cut.evidence]
     summary_text = plain(alert.summary)
-    summary: str | Markup = (
+    summary = (
         _summary_html(alert.summary, cut.summary)
         if form == "html"
         else (shorten(summary_text, cut.summary) if cut.summary and summary_text else "")

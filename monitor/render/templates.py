@@ -9,9 +9,11 @@ Forms
     of email). `monitor.delivery` picks the form.
 
 Sandbox
-    Templates run in a Jinja2 sandbox with StrictUndefined (a misspelt field is an error, found by
-    ``check-config``); every ``{{ ... }}`` output is escaped for its form (`monitor.render.escaping`).
-    An override that fails at send time is replaced by the built-in template, so no alert is lost to it.
+    Templates run in a Jinja2 sandbox with StrictUndefined, and every ``{{ ... }}`` output is escaped for
+    its form (`monitor.render.escaping`), so a user's override is as safe as ours. `check_templates`
+    renders each override against a sample alert and digest when the config is loaded, so a misspelt
+    field is found by ``check-config``; an override that fails later, at send time, is replaced by the
+    built-in template, so no alert is lost to it.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ _BUILTIN = resources.files("monitor.render") / "templates"
 _SUFFIX = {"text": "txt", "markdown": "md", "html": "html"}
 
 
-def form_of(part: str) -> str:
+def _form_of(part: str) -> str:
     """The form a part is written in: ``text`` for subjects, else the part's last word
     (``digest_markdown``: ``markdown``)."""
     last = part.rsplit("_", 1)[-1]
@@ -116,7 +118,7 @@ class Templates:
             ) from None
         except OSError as exc:
             raise TemplateProblem(part, str(path), f"cannot read: {exc.strerror or exc}") from None
-        env = _make_env(form_of(part), {part: (source, str(path))})
+        env = _make_env(_form_of(part), {part: (source, str(path))})
         try:
             return env.get_template(part)
         except TemplateSyntaxError as exc:
@@ -173,9 +175,9 @@ def _builtin_templates() -> dict[str, Template]:
         if not _BUILTIN_CACHE:
             compiled = {}
             for part in PARTS + NOTICE_PARTS:
-                name = f"{part}.{_SUFFIX[form_of(part)]}.j2"
+                name = f"{part}.{_SUFFIX[_form_of(part)]}.j2"
                 source = (_BUILTIN / name).read_text(encoding="utf-8")
-                env = _make_env(form_of(part), {part: (source, f"monitor/render/templates/{name}")})
+                env = _make_env(_form_of(part), {part: (source, f"monitor/render/templates/{name}")})
                 compiled[part] = env.get_template(part)
             _BUILTIN_CACHE.update(compiled)
         return _BUILTIN_CACHE
@@ -225,7 +227,7 @@ def check_templates(overrides: Mapping[str, Path]) -> list[TemplateProblem]:
     for part in usable:
         kind = "digest" if part.startswith("digest_") else "alert"
         try:
-            templates.check(part, contexts[kind][form_of(part)])
+            templates.check(part, contexts[kind][_form_of(part)])
         except TemplateProblem as exc:
             problems.append(exc)
     return problems
