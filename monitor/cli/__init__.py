@@ -387,7 +387,7 @@ def _story_json(story: Any) -> dict[str, Any]:
 def _test_channel(config: Config, name: str) -> int:
     from monitor.core.hints import did_you_mean
     from monitor.delivery import Channel, secret_parts
-    from monitor.render import render_test
+    from monitor.render.notices import render_test
 
     channels = config.settings.channels
     if name not in channels:

@@ -105,7 +105,9 @@ from apprise import NotifyFormat
 from apprise.conversion import convert_between
 
 from monitor.core.errors import DeliveryError
-from monitor.render import Limits, Message, md_escape, md_for_dialects, shorten
+from monitor.render.escaping import md_escape, md_for_dialects
+from monitor.render.fields import shorten
+from monitor.render.model import Limits, Message
 
 __all__ = [
     "Channel",

@@ -74,6 +74,7 @@ class TopicSpec(_Strict):
     # a fixed level, or a score from weighted evidence
     severity: Annotated[Severity | SeveritySpec, BeforeValidator(_severity)] = "medium"
     description: str | None = None
+    tag_priority: int = 0  # of an alert's topics, the highest names it in the subject (ties: the first)
 
 
 class NotifyRoute(_Strict):

@@ -37,17 +37,12 @@ from monitor.feeds.fetcher import Fetcher, FetchResult
 from monitor.feeds.identity import canonical_url, item_key
 from monitor.feeds.parser import parse_feed
 from monitor.match import Matcher, MatchResult
-from monitor.match.rules import NotifyRoute
-from monitor.render import (
-    Alert,
-    Digest,
-    OtherSource,
-    Templates,
-    render,
-    render_dead_letter,
-    render_digest,
-    templates_for,
-)
+from monitor.match.rules import NotifyRoute, TopicSpec
+from monitor.render.digest import render_digest
+from monitor.render.fitting import render
+from monitor.render.model import Alert, Digest, OtherSource
+from monitor.render.notices import render_dead_letter
+from monitor.render.templates import Templates, templates_for
 from monitor.stories.clusterer import StoryClusterer, StoryDoc
 
 MAX_CHANNEL_WORKERS = 16  # channels delivered at the same time
@@ -466,7 +461,8 @@ def digest_of(deps: Deps, row: PendingDelivery) -> Digest:
     for story in digest_stories(entries):
         member = members[story.entry.id]
         watch = watches.get(member.watch)
-        alert = build_alert(member, watch.label if watch else None, deps.store.story_sources(member.story_id))
+        sources = deps.store.story_sources(member.story_id)
+        alert = build_alert(member, watch.label if watch else None, sources, deps.config.rules.topics)
         reasons = [r for i in story.ids for r in members[i].reasons]
         reasons = list(dict.fromkeys(reasons))
         alerts.append(replace(alert, severity=story.severity, update=not story.first, reasons=reasons))
@@ -577,7 +573,8 @@ def _deliver_channel(deps: Deps, name: str, rows: list[PendingDelivery]) -> Deli
             message = replace(message, message_id=row.message_id)
         else:
             watch = watches.get(row.watch)
-            alert = build_alert(row, watch.label if watch else None, deps.store.story_sources(row.story_id))
+            sources = deps.store.story_sources(row.story_id)
+            alert = build_alert(row, watch.label if watch else None, sources, deps.config.rules.topics)
             message = render(alert, templates=channel_templates(deps, name), limit=channel.limits)
         if message.problem:
             log.warning("template.failed", problem=message.problem)
@@ -668,7 +665,12 @@ def channel_templates(deps: Deps, name: str) -> Templates:
     return templates_for(channel.templates.paths(base) if channel and channel.templates else None)
 
 
-def build_alert(row: PendingDelivery, watch_label: str | None, sources: Iterable[Source] = ()) -> Alert:
+def build_alert(
+    row: PendingDelivery,
+    watch_label: str | None,
+    sources: Iterable[Source] = (),
+    pack_topics: Mapping[str, TopicSpec] | None = None,
+) -> Alert:
     match = row.match
     hit = match.watch(row.watch)
     topics = (hit.topics if hit else []) or match.topics
@@ -693,6 +695,7 @@ def build_alert(row: PendingDelivery, watch_label: str | None, sources: Iterable
         message_id=row.message_id,
         in_reply_to=first_id if row.seq > 0 else None,
         references=[i for i in (first_id, previous_id) if i] if row.seq > 0 else [],
+        tag_priority={name: spec.tag_priority for name, spec in (pack_topics or {}).items()},
     )
 
 

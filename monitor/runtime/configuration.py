@@ -12,7 +12,7 @@ from typing import Any
 from monitor.config import Config, load_config
 from monitor.config.schema import Settings
 from monitor.delivery import check_channel_url
-from monitor.render import check_templates
+from monitor.render.templates import check_templates
 
 _UNREADABLE = ("no such", "cannot read", "not UTF-8")
 

@@ -20,7 +20,7 @@ from monitor.delivery import DeliveryOutcome
 from monitor.feeds.fetcher import Fetcher
 from monitor.match import Matcher, MatchResult
 from monitor.pipeline import Deps, deliver_pending
-from monitor.render import Limits, Message
+from monitor.render.model import Limits, Message
 from monitor.runtime import logs as logging_setup
 from monitor.stories.clusterer import StoryClusterer
 from tests.helpers.clock import FakeClock

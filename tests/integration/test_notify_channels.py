@@ -18,7 +18,9 @@ import pytest
 
 from monitor import delivery as notify
 from monitor.delivery import Channel, DeliveryOutcome
-from monitor.render import Alert, Digest, render, render_digest
+from monitor.render.digest import render_digest
+from monitor.render.fitting import render
+from monitor.render.model import Alert, Digest
 from tests.helpers.servers import Collector, ReceivedRequest, free_port, smtp_server, webhook_receiver
 
 pytestmark = pytest.mark.integration
@@ -37,6 +39,7 @@ ALERT = Alert(
     link="https://example.org/news/cw-1?id=7&lang=en",
     evidence=['escalation: "shells" (title)', 'ceasefire: "ceasefire" (title)'],
     summary="Martial law and mobilisation were declared.",
+    tag_priority={"escalation": 2, "ceasefire": 1},  # the shipped pack's
 )
 MESSAGE = render(ALERT)
 

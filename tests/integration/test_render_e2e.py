@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from monitor.delivery import Channel
-from monitor.render import Alert, OtherSource, render
+from monitor.render.fitting import render
+from monitor.render.model import Alert, OtherSource
 from tests.helpers.feed_server import feed_server
 from tests.helpers.servers import smtp_server, webhook_receiver
 

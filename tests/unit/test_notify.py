@@ -20,9 +20,10 @@ from monitor.delivery import (
     scrub,
     secret_parts,
 )
-from monitor.render import Limits, render
+from monitor.render.fitting import render
+from monitor.render.model import Limits
 from tests.helpers.servers import free_port
-from tests.unit.test_render import ALERT  # one sample alert for the rendering and delivery tests
+from tests.unit.render.samples import ALERT  # one sample alert for the rendering and delivery tests
 
 REPO = Path(__file__).resolve().parents[2]
 CANARY = "canary7Q2xZ9vK4mW1"
@@ -258,7 +259,7 @@ def test_each_chat_service_gets_the_form_its_apprise_conversion_shows_as_written
 def test_markdown_for_dialects_has_escapes_for_entities_and_no_link_construct() -> None:
     """md_for_dialects turns exactly md_escape's entities into backslash escapes, breaks an escaped
     [label](url) or [label][ref] with a zero-width space, and leaves an autolink's URL as written."""
-    from monitor.render import md_escape, md_for_dialects
+    from monitor.render.escaping import md_escape, md_for_dialects
 
     escaped = md_escape("AT&T <b> &amp; *x* [a](b) [c][d]") + " <https://example.org/a?b=1&amp;c=2>"
     assert md_for_dialects(escaped) == (
