@@ -11,15 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from monitor import pipeline
 from monitor.config import load_config
 from monitor.db.engine import make_engine, migrate
 from monitor.db.records import NewItem
 from monitor.db.store import Store
+from monitor.db.unit import ItemUnit
 from monitor.delivery import DeliveryOutcome
 from monitor.feeds.fetcher import Fetcher
 from monitor.match import Matcher, MatchResult
-from monitor.pipeline import Deps, deliver_pending
+from monitor.pipeline import Deps
+from monitor.pipeline.deliver import deliver_pending
+from monitor.pipeline.store import store_items
 from monitor.render.model import Limits, Message
 from monitor.runtime import logs as logging_setup
 from monitor.stories.clusterer import StoryClusterer
@@ -156,15 +158,14 @@ def test_a_crash_while_deciding_leaves_no_phantom_in_the_story_index(
     deps = make_deps(tmp_path, database_url, {"a": ScriptedChannel()}, "")
     cleanup.append(deps)
     new = NewItem("k1", "g1", None, "Shelling in Zetaland", "", NOW, MatchResult(["escalation"], [], []))
-    real = pipeline._decide_alerts
 
-    def crash(*_args: object, **_kwargs: object) -> int:
+    def crash(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("crash while deciding alerts")
 
-    monkeypatch.setattr(pipeline, "_decide_alerts", crash)
-    with pytest.raises(RuntimeError):
-        pipeline._store_items(deps, "wire", [new])
+    with monkeypatch.context() as patched:
+        patched.setattr(ItemUnit, "watch_states", crash)  # the first step after the story join
+        with pytest.raises(RuntimeError):
+            store_items(deps, "wire", [new])
     assert len(deps.clusterer) == 0 and deps.store.known_keys("wire", ["k1"]) == set()
-    monkeypatch.setattr(pipeline, "_decide_alerts", real)
-    assert pipeline._store_items(deps, "wire", [new]) == (1, 0, 0)
+    assert store_items(deps, "wire", [new]) == (1, 0, 0)
     assert len(deps.clusterer) == 1

@@ -26,6 +26,10 @@ from monitor.config import Config, load_config
 from monitor.db.records import NewItem
 from monitor.match import MatchResult, WatchHit
 from monitor.pipeline import Deps
+from monitor.pipeline.deliver import notify_operator
+from monitor.pipeline.messages import digest_of
+from monitor.pipeline.release import fold_digest
+from monitor.render.digest import render_digest
 from monitor.runtime import daemon, digests
 from tests.helpers.clock import FakeClock
 from tests.helpers.feed_server import FeedServer, feed_server
@@ -255,22 +259,22 @@ def test_a_kill_between_folding_and_sending_loses_nothing_and_sends_the_digest_a
             world.publish(report(2, "Etaland", "shelling"))
             assert pipeline.run_cycle(deps, only_due=False)
             world.at(datetime(2026, 1, 15, 8, 0, tzinfo=UTC))
-            folded = pipeline.fold_digest(deps, "brief")  # ... and the process is killed here
+            folded = fold_digest(deps, "brief")  # ... and the process is killed here
             assert (folded.digests, folded.folded) == (1, 2)
         with world.deps(config) as deps:  # restart
             assert pipeline.run_cycle(deps, only_due=False)
             [post] = brief.requests.wait_for(1)
             assert len(headlines_in(post.json()["message"])) == 2
-            assert pipeline.fold_digest(deps, "brief").digests == 0  # nothing is folded twice
+            assert fold_digest(deps, "brief").digests == 0  # nothing is folded twice
 
             world.publish(report(3, "Zetaland", "shelling"))
             assert pipeline.run_cycle(deps, only_due=False)
             world.at(datetime(2026, 1, 16, 8, 0, tzinfo=UTC))
-            pipeline.fold_digest(deps, "brief")
+            fold_digest(deps, "brief")
             # die mid-send: the row is claimed and the message is out, but it is never marked sent
             [row] = deps.store.pending_deliveries(world.clock.now())
             assert deps.store.claim(row.id, world.clock.now(), timedelta(minutes=2))
-            assert deps.channels["brief"].send(pipeline.render_digest(pipeline.digest_of(deps, row))).ok
+            assert deps.channels["brief"].send(render_digest(digest_of(deps, row))).ok
             brief.requests.wait_for(2)
         with world.deps(config) as deps:  # restart
             assert pipeline.run_cycle(deps, only_due=False)
@@ -647,17 +651,17 @@ def test_overlapping_operator_notice_rounds_tell_the_operator_once(world: World)
             gated = GatedChannel(channels["ops"])
             deps.channels = {**channels, "ops": gated}  # type: ignore[dict-item]
             told: list[int] = []
-            first = threading.Thread(target=lambda: told.append(pipeline.notify_operator(deps)))
+            first = threading.Thread(target=lambda: told.append(notify_operator(deps)))
             first.start()
             try:
                 assert gated.sending.wait(timeout=10)
-                second = pipeline.notify_operator(deps)  # the other scheduler thread, meanwhile
+                second = notify_operator(deps)  # the other scheduler thread, meanwhile
             finally:
                 gated.gate.set()
                 first.join(timeout=30)
             assert (told, second) == ([1], 0)
             assert len(ops.requests.wait_for(1)) == 1
-            assert pipeline.notify_operator(deps) == 0
+            assert notify_operator(deps) == 0
     assert len(ops.requests) == 1
 
 

@@ -11,7 +11,7 @@ import yaml
 from monitor.db.records import PendingDelivery
 from monitor.match import MatchResult, WatchHit
 from monitor.match.rules import RuleFile, TopicSpec
-from monitor.pipeline import build_alert
+from monitor.pipeline.messages import build_alert
 from monitor.render.fitting import render
 
 SHIPPED = Path(__file__).parents[3] / "config" / "rules" / "conflict.yaml"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from monitor.match import Evidence, MatchResult
-from monitor.pipeline import evidence_lines, feed_backoff
+from monitor.pipeline.messages import evidence_lines
+from monitor.pipeline.poll import feed_backoff
 
 FIVE_MIN = timedelta(minutes=5)
 CAP = timedelta(hours=6)

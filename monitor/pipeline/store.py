@@ -1,0 +1,157 @@
+"""New items into the database, one transaction each: the item, its story, the watches' alert decisions and
+the outbox rows they route, so a crash anywhere loses no alert and repeats none."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from monitor.alerts.policy import decide
+from monitor.alerts.routing import Disposition, admits, dispose, route_for
+from monitor.core.errors import ConcurrentUpdate
+from monitor.db.records import NewItem, StoryView
+from monitor.db.unit import ItemUnit
+from monitor.match import MatchResult
+from monitor.match.rules import NotifyRoute
+from monitor.pipeline.deps import Deps
+from monitor.stories.clusterer import StoryClusterer, StoryDoc
+
+
+def sync_stories(deps: Deps) -> int:
+    """Bring the in-memory story index up to date with the database: at start-up every item inside the
+    window (so a restart clusters as before, up to IDF weights recomputed over the restored window), later
+    the items other instances stored."""
+    since = deps.clock.now() - deps.config.story_params.window
+    rows = deps.store.window_items(since, after_id=deps.synced_item_id)
+    for row in rows:
+        deps.clusterer.restore(
+            StoryDoc(str(row.item_id), row.title, row.summary, row.feed, row.link, row.published_at),
+            story=str(row.story_id),
+            copy_of=str(row.copy_of) if row.copy_of else None,
+        )
+        deps.synced_item_id = max(deps.synced_item_id, row.item_id)
+    return len(rows)
+
+
+def store_items(deps: Deps, feed: str, items: list[NewItem]) -> tuple[int, int, int]:
+    """Store each new item, in publication order, with its story and alert decisions in one transaction.
+    Returns (items stored, outbox rows queued, items deferred to the next poll)."""
+    sync_stories(deps)
+    now = deps.clock.now()
+    added = queued = deferred = 0
+    for new in sorted(items, key=lambda n: n.published_at or now):
+        try:
+            with deps.store.item_unit(now) as unit:
+                item_id = unit.add_item(feed, new)
+                if item_id is None:
+                    continue  # another instance stored it first: its story and alerts are theirs
+                story = _join_story(deps, unit, feed, item_id, new)
+                queued += _decide_alerts(deps, unit, story, item_id, new.match)
+            added += 1
+        except Exception as error:
+            # Nothing of the item was stored, but the clusterer already indexed it: rebuild the index
+            # from the database, which is the truth, so no later item joins a story that does not exist.
+            deps.clusterer = StoryClusterer(deps.clusterer.params)
+            deps.synced_item_id = 0
+            sync_stories(deps)
+            if not isinstance(error, ConcurrentUpdate):
+                raise
+            deferred += 1
+            deps.log.warning("item.deferred", feed=feed, key=new.key, reason=str(error))
+    return added, queued, deferred
+
+
+def _join_story(deps: Deps, unit: ItemUnit, feed: str, item_id: int, new: NewItem) -> StoryView:
+    doc = StoryDoc(str(item_id), new.title, new.summary, feed, new.link, new.published_at or unit.now)
+    assignment = deps.clusterer.assign(doc)
+    story = unit.join_story(
+        item_id,
+        int(assignment.story),
+        outlet=feed,
+        copy_of=int(assignment.copy_of) if assignment.copy_of else None,
+        title=new.title,
+        topics=new.match.topics if new.match else [],
+    )
+    if story.created:
+        deps.log.info("story.created", story=story.id, feed=feed, title=new.title)
+    else:
+        deps.log.info(
+            "story.updated",
+            story=story.id,
+            feed=feed,
+            items=story.items,
+            sources=story.sources,
+            reprint=story.reprint,
+            similarity=assignment.score,
+        )
+    return story
+
+
+def _decide_alerts(
+    deps: Deps, unit: ItemUnit, story: StoryView, item_id: int, match: MatchResult | None
+) -> int:
+    """Ask the policy about every watch this item matched or that already follows the story, then routing
+    which of the watch's channels get the alert, and whether at once or held (same transaction)."""
+    watches = {w.name: w for w in deps.config.rules.watches if w.enabled}
+    hits = {hit.name: hit for hit in (match.watches if match else []) if hit.name in watches}
+    states = unit.watch_states(story.id)
+    queued = 0
+    for name in dict.fromkeys([*hits, *states]):
+        if name not in watches:
+            continue
+        hit = hits.get(name)
+        decision = decide(
+            states.get(name),
+            level=hit.severity if hit else None,
+            topics=hit.topics if hit else [],
+            sources=story.sources,
+            policy=deps.config.alert_policy(name),
+        )
+        state = decision.state
+        unit.save_state(name, story.id, state, alerted=decision.kind is not None)
+        if decision.kind is not None:
+            holds = _route(deps, unit, watches[name].routes, state.level, state.topics)
+            queued += unit.queue(
+                watch=name,
+                story_id=story.id,
+                item_id=item_id,
+                channels=list(holds),
+                seq=state.alerts - 1,
+                kind=decision.kind,
+                reasons=decision.reasons,
+                holds=holds,
+            )
+            skipped = [r.channel for r in watches[name].routes if r.channel not in holds]
+            held = {
+                c: f"{d.reason}, until {d.release_at.isoformat() if d.release_at else 'the next digest'}"
+                for c, d in holds.items()
+                if d.hold
+            }
+            if skipped or held:
+                deps.log.info("alert.routed", watch=name, story=story.id, filtered=skipped, held=held)
+        if decision.kind is not None or hit is not None:
+            deps.log.info(
+                "alert.decided",
+                watch=name,
+                story=story.id,
+                decision=decision.kind or "none",
+                reasons=decision.reasons,
+                level=state.level,
+                sources=story.sources,
+            )
+    return queued
+
+
+def _route(
+    deps: Deps, unit: ItemUnit, routes: Iterable[NotifyRoute], level: str | None, topics: Iterable[str]
+) -> dict[str, Disposition]:
+    """Each channel the alert passes the route filter of, and how it goes there (at once or held)."""
+    now = unit.now
+    out: dict[str, Disposition] = {}
+    for entry in routes:
+        channel = deps.config.channel_rules(entry.channel)
+        route = route_for(channel, min_severity=entry.min_severity, topics=entry.topics, mode=entry.mode)
+        if not admits(route, severity=level, topics=topics):
+            continue
+        recent = unit.recent_sends(channel.name, now - channel.rate.per) if channel.rate else []
+        out[entry.channel] = dispose(route, channel, severity=level, now=now, recent=recent)
+    return out
