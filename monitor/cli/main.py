@@ -1,0 +1,169 @@
+"""The `news-monitor` command line: options, dispatch to one module per command group, exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from monitor import __version__
+from monitor.cli.channels import test_channel
+from monitor.cli.check import check_config
+from monitor.cli.classify import cluster_items, match_items
+from monitor.cli.exits import EX_CONFIG
+from monitor.cli.outbox import outbox
+from monitor.cli.stories import stories
+from monitor.config import CONFIG_ENV, default_config_path, load_config
+from monitor.core.errors import ConfigError, MonitorError
+from monitor.db.records import DeliveryStatus
+from monitor.runtime import logs as logging_setup
+
+_EPILOG = f"""\
+examples:
+  news-monitor check-config -c config/monitor.yaml
+  news-monitor run --once            poll every feed once, deliver alerts, exit
+  news-monitor run                   the daemon (what the systemd unit starts)
+  news-monitor match items.jsonl     classify items without touching the database
+  echo '{{"id": 1, "title": "Truce collapses as shelling resumes"}}' | news-monitor match -
+  news-monitor cluster items.jsonl   story assignment without the database (backtests)
+  news-monitor stories --since 24h   recent stories with sources, topics and alert history
+  news-monitor test-channel ops-email   send a test message; print the exact reason if it fails
+  news-monitor outbox --status dead     deliveries given up; --retry ID queues one again
+
+The config file is -c FILE, else ${CONFIG_ENV}, else ./config/monitor.yaml.
+Exit codes: 0 ok, 65 bad input data, 78 bad configuration, 1 other errors.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="news-monitor",
+        description="Watch news feeds for ceasefires and military escalations; alert once per story, with evidence.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument(
+        "--log-format", choices=["json", "console"], help="default: console on a terminal, JSON otherwise"
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument(
+            "-c",
+            "--config",
+            type=Path,
+            default=None,
+            metavar="FILE",
+            help=f"main config file (default: ${CONFIG_ENV} or config/monitor.yaml)",
+        )
+        return sub
+
+    run = add("run", "Run the daemon: poll feeds on schedule, match, alert. Stops cleanly on SIGTERM/SIGINT.")
+    run.add_argument(
+        "--once", action="store_true", help="poll every feed once, deliver pending alerts, exit 0"
+    )
+    add(
+        "check-config", "Validate the config and every rule file; print every problem (exit 78) or a summary."
+    )
+    match = add(
+        "match",
+        "Classify items without touching the database; one JSON object per item on stdout, in input order.",
+    )
+    match.add_argument(
+        "inputs",
+        nargs="*",
+        default=["-"],
+        metavar="INPUT",
+        help="JSON Lines file of items (id, title, summary|description, content, link, published), "
+        "an RSS/Atom file, or - for stdin (default)",
+    )
+    match.add_argument(
+        "--explain",
+        action="store_true",
+        help="print a readable explanation per item (topics, severity, reasons, watches, entities, the "
+        "matched words highlighted in context) instead of JSON",
+    )
+    cluster = add(
+        "cluster",
+        "Assign items to stories without touching the database, with the daemon's window and settings; "
+        'one {"id", "story"} object per item on stdout, in input order.',
+    )
+    cluster.add_argument(
+        "inputs",
+        nargs="*",
+        default=["-"],
+        metavar="INPUT",
+        help="JSON Lines file of items in publication order (id, title, summary|description, link, "
+        "published, outlet), an RSS/Atom file, or - for stdin (default)",
+    )
+    stories = add("stories", "List recent stories with their sources, topics and alert history.")
+    stories.add_argument(
+        "--since", default="48h", metavar="DURATION", help="stories updated within this time (default 48h)"
+    )
+    stories.add_argument("--limit", type=int, default=20, help="at most this many stories (default 20)")
+    stories.add_argument("--json", action="store_true", help="one JSON object per story instead of text")
+    test_channel = add(
+        "test-channel", "Send a short test message to one configured channel; print 'sent' or the reason."
+    )
+    test_channel.add_argument("name", metavar="NAME", help="a channel name from the config's channels:")
+    outbox = add(
+        "outbox",
+        "List outbox deliveries (pending, held for a digest/quiet hours/rate limit, dead-lettered, sent, "
+        "folded into a digest) or put a dead one back in the queue.",
+    )
+    outbox.add_argument(
+        "--status",
+        choices=[*(status.value for status in DeliveryStatus.current()), "all"],
+        help="only deliveries with this status (default: pending, held and dead)",
+    )
+    outbox.add_argument(
+        "--limit", type=int, default=50, help="at most this many rows, newest first (default 50)"
+    )
+    outbox.add_argument(
+        "--retry", type=int, metavar="ID", help="queue delivery ID again, due now, with its attempts reset"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    json_logs = None if args.log_format is None else args.log_format == "json"
+    logging_setup.configure(args.log_level, json=json_logs)
+    try:
+        path = args.config or default_config_path()
+        # match and cluster only classify text: they need neither the channels nor the templates checked
+        pure = args.command in ("match", "cluster")
+        if pure:
+            config = load_config(path)
+        else:
+            from monitor.runtime import configuration  # deferred: imports Apprise and Jinja
+
+            config = configuration.load(path)
+        if args.command == "check-config":
+            return check_config(config)
+        if args.command == "match":
+            return match_items(config, args.inputs, explain=args.explain)
+        if args.command == "cluster":
+            return cluster_items(config, args.inputs)
+        if args.command == "stories":
+            return stories(config, since=args.since, limit=args.limit, as_json=args.json)
+        if args.command == "test-channel":
+            return test_channel(config, args.name)
+        if args.command == "outbox":
+            return outbox(config, status=args.status, limit=args.limit, retry=args.retry)
+        from monitor.runtime import daemon  # deferred: the scheduler is only needed to run
+
+        return daemon.run_once(config) if args.once else daemon.run_forever(config)
+    except ConfigError as error:
+        print(f"news-monitor: configuration has {len(error.problems)} problem(s):", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EX_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    except MonitorError as error:
+        print(f"news-monitor: {error}", file=sys.stderr)
+        return 1
