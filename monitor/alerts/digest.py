@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.match.rules import SEVERITY_ORDER, level_rank
+from monitor.core.severity import SEVERITY_ORDER, level_rank
 
 __all__ = ["DigestEntry", "DigestStory", "digest_overdue", "digest_stories"]
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from monitor.match.rules import level_rank
+from monitor.core.severity import level_rank
 
 __all__ = ["AlertPolicy", "Decision", "WatchState", "decide"]
 

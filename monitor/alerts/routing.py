@@ -26,7 +26,7 @@ from datetime import datetime
 
 from monitor.alerts.schedule import Schedule
 from monitor.alerts.windows import QuietHours, RateLimit
-from monitor.match.rules import level_rank
+from monitor.core.severity import level_rank
 
 __all__ = [
     "ChannelRules",

@@ -25,7 +25,7 @@ from pydantic import (
 from monitor.alerts.schedule import Schedule, parse_cron
 from monitor.alerts.windows import parse_clock_time, parse_zone
 from monitor.config.units import Duration, Size
-from monitor.match.rules import Severity
+from monitor.core.severity import Severity
 from monitor.stories.clusterer import ClusterParams
 
 MIN_TICK = timedelta(seconds=0.2)  # a shorter daemon tick would only spin on the database

@@ -10,14 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, model_validator
 
-Severity = Literal["low", "medium", "high", "critical"]
-SEVERITY_ORDER: tuple[Severity, ...] = ("low", "medium", "high", "critical")
-
-
-def level_rank(level: str | None) -> int:
-    """The place in `SEVERITY_ORDER` (low first); -1 for none or unknown, so it ranks below low everywhere:
-    alert updates, routing and the digest's order."""
-    return SEVERITY_ORDER.index(level) if level in SEVERITY_ORDER else -1  # type: ignore[arg-type]
+from monitor.core.severity import SEVERITY_ORDER, Severity
 
 
 class _Strict(BaseModel):

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from monitor.core.severity import SEVERITY_ORDER, Severity
 from monitor.match.nodes import Compiled, Ctx
 from monitor.match.results import TopicSeverity
-from monitor.match.rules import SEVERITY_ORDER, Severity, SeveritySpec
+from monitor.match.rules import SeveritySpec
 
 RANK = {name: index for index, name in enumerate(SEVERITY_ORDER)}
 DEFAULT_LEVELS: dict[Severity, int] = {"low": 0, "medium": 30, "high": 60, "critical": 85}

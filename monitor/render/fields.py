@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
+from monitor.core.severity import level_rank
 from monitor.feeds.text import clean_line
 from monitor.feeds.text import html_to_text as plain
-from monitor.match.rules import level_rank
 from monitor.render.escaping import as_link, sanitise_html
 from monitor.render.model import Alert, Digest
 
