@@ -381,7 +381,9 @@ def _story_json(story: Any) -> dict[str, Any]:
 
 def _test_channel(config: Config, name: str) -> int:
     from monitor.config import did_you_mean
-    from monitor.delivery import Channel, secret_parts
+    from monitor.delivery import hooks as apprise_hooks
+    from monitor.delivery.channel import Channel
+    from monitor.delivery.secrets import secret_parts
     from monitor.render import render_test
 
     channels = config.settings.channels
@@ -394,6 +396,7 @@ def _test_channel(config: Config, name: str) -> int:
         )
         return 2
     url = channels[name].url.get_secret_value()
+    apprise_hooks.install()
     logging_setup.register_secrets({url, *secret_parts(url)})
     outcome = Channel(name, url).send(render_test(name))
     if outcome.ok:

@@ -40,7 +40,6 @@ from monitor.alerts.routing import (
     parse_zone,
 )
 from monitor.core.errors import ConfigError
-from monitor.delivery import check_channel_url
 from monitor.match import check_rules
 from monitor.match.rules import ROUTE_TAGS, EntitySpec, RuleFile, RulePack, Severity, TopicSpec, WatchSpec
 from monitor.render import check_templates
@@ -525,6 +524,8 @@ def _check_alert_watches(settings: Settings, pack: RulePack, located: _Located, 
 
 
 def _check_channels(settings: Settings, located: _Located, problems: list[str]) -> None:
+    from monitor.delivery.channel import check_channel_url  # Apprise: only when channels are checked
+
     for name, channel in settings.channels.items():
         problem = check_channel_url(channel.url.get_secret_value())
         if problem:

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -46,7 +46,8 @@ from monitor.db.store import (
     StoryView,
     message_id,
 )
-from monitor.delivery import Channel, DeliveryOutcome
+from monitor.delivery.channel import Channel, DeliveryOutcome
+from monitor.feeds.backoff import feed_backoff
 from monitor.feeds.fetcher import Fetcher, FetchResult
 from monitor.feeds.identity import canonical_url, item_key
 from monitor.feeds.parser import parse_feed
@@ -511,17 +512,6 @@ def _record_failure(deps: Deps, feed: FeedSettings, error: FeedError, summary: P
         error_streak=streak,
         retry_in_s=round(delay.total_seconds()),
     )
-
-
-def feed_backoff(
-    interval: timedelta, streak: int, *, cap: timedelta, permanent: bool, retry_after: float | None
-) -> timedelta:
-    """Double the wait with each failure in a row (four times longer for permanent errors), never
-    beyond `cap`, and never sooner than the server's Retry-After (itself capped: it is untrusted input)."""
-    delay = min(interval * (2 ** min(streak - 1, 20)) * (4 if permanent else 1), cap)
-    if retry_after:
-        delay = max(delay, timedelta(seconds=min(retry_after, cap.total_seconds())))
-    return delay
 
 
 # --- delivery ------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from monitor import pipeline
 from monitor.config import load_config
 from monitor.db.engine import make_engine, migrate
 from monitor.db.store import NewItem, Store
-from monitor.delivery import DeliveryOutcome
+from monitor.delivery.channel import DeliveryOutcome
 from monitor.feeds.fetcher import Fetcher
 from monitor.match import Matcher
 from monitor.pipeline import Deps, deliver_pending

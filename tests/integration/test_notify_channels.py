@@ -16,8 +16,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from monitor import delivery as notify
-from monitor.delivery import Channel, DeliveryOutcome
+from monitor.delivery import channel as channel_module
+from monitor.delivery.channel import Channel, DeliveryOutcome
 from monitor.render import Alert, Digest, render, render_digest
 from tests.helpers.servers import Collector, ReceivedRequest, free_port, smtp_server, webhook_receiver
 
@@ -172,7 +172,7 @@ def test_an_email_abandoned_at_the_deadline_keeps_its_own_reply_headers(
 ) -> None:
     """An email that Apprise abandons at the send deadline (server hung) and that goes out later carries its
     own In-Reply-To/References, not those of the email the channel sends meanwhile."""
-    monkeypatch.setattr(notify, "SEND_DEADLINE", 1.0)
+    monkeypatch.setattr(channel_module, "SEND_DEADLINE", 1.0)
     first = replace(MESSAGE, message_id="<a2@x>", in_reply_to="<a1@x>", references=("<a1@x>",))
     second = replace(MESSAGE, message_id="<b2@x>", in_reply_to="<b1@x>", references=("<b0@x>", "<b1@x>"))
     with smtp_server() as smtp, held_smtp_gate(smtp.port, hold=2) as gate_port:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.delivery import Channel
+from monitor.delivery.channel import Channel
 from monitor.render import Alert, OtherSource, render
 from tests.helpers.feed_server import feed_server
 from tests.helpers.servers import smtp_server, webhook_receiver
