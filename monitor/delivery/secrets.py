@@ -21,7 +21,9 @@ from monitor.core.secrets import cut_urls, scrub, secret_forms, url_secret_parts
 from monitor.delivery import hooks
 
 # Apprise URL query keys whose values are settings rather than secrets.
-SETTINGS = frozenset({"mode", "format", "overflow", "cto", "rto", "method", "verify", "retry", "wait", "name", "smtp"})
+SETTINGS = frozenset(
+    {"mode", "format", "overflow", "cto", "rto", "method", "verify", "retry", "wait", "name", "smtp"}
+)
 
 
 class Secrets(frozenset[str]):

@@ -305,4 +305,3 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
     except (TypeError, ValueError):
         when = None
     return None if when is None else max(0.0, (when - now).total_seconds())
-
