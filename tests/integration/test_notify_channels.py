@@ -265,7 +265,7 @@ def test_slack_shows_feed_text_as_written_without_double_escapes_or_mentions() -
     )
     with service_receiver() as (base, posts):
         channel = Channel("ops-slack", SLACK_URL)
-        channel._plugin.webhook_url = f"{base}/services"  # the real Slack plugin, POSTing to loopback
+        channel.plugin.webhook_url = f"{base}/services"  # the real Slack plugin, POSTing to loopback
         outcome = channel.send(render(alert, limit=channel.limits))
         [post] = posts.wait_for(1)
         body = post.body
@@ -330,7 +330,7 @@ def test_telegram_shows_feed_text_as_written_in_its_html_mode() -> None:
     alert's link as the only link."""
     with service_receiver(b'{"ok": true, "result": {"message_id": 1}}') as (base, posts):
         channel = Channel("ops-telegram", "tgram://123456789:abcdefg_hijklmnop/12315544/")
-        channel._plugin.notify_url = f"{base}/bot"  # the real plugin; api.telegram.org is a class constant
+        channel.plugin.notify_url = f"{base}/bot"  # the real plugin; api.telegram.org is a class constant
         outcome = channel.send(render(HOSTILE, limit=channel.limits))
         [post] = posts.wait_for(1)
         path, body = post.path, post.body
@@ -354,7 +354,7 @@ def test_google_chat_shows_feed_text_as_written_escaped_once() -> None:
     hostile headline as written in the subject and the body."""
     with service_receiver(b"{}") as (base, posts):
         channel = Channel("ops-gchat", "gchat://workspace/key/token")
-        channel._plugin.notify_url = f"{base}/v1/spaces/{{workspace}}/messages"  # real plugin, loopback
+        channel.plugin.notify_url = f"{base}/v1/spaces/{{workspace}}/messages"  # real plugin, loopback
         outcome = channel.send(render(HOSTILE, limit=channel.limits))
         [post] = posts.wait_for(1)
         path, body = post.path, post.body
@@ -377,7 +377,7 @@ def test_whatsapp_shows_feed_text_without_entities_or_backslashes(service: str) 
     with service_receiver(b'{"sent": true, "message": {"id": "m1"}}') as (base, posts):
         if service == "whapi":
             channel = Channel("ops-wa", "whapi://abcdefghijklmnopqrstuvwxyz123456/12345678901")
-            channel._plugin.notify_url = f"{base}/messages/text"  # real plugin; its host is a constant
+            channel.plugin.notify_url = f"{base}/messages/text"  # real plugin; its host is a constant
         else:
             channel = Channel("ops-wa", f"evolution://apikey@{base.removeprefix('http://')}/inst/12345678901")
         outcome = channel.send(render(HOSTILE, limit=channel.limits))
@@ -397,7 +397,7 @@ def test_zoho_cliq_shows_feed_text_without_entities_backslashes_or_links() -> No
     & < > as written, no backslashes and the [label](url) construct broken; the subject is its card title."""
     with service_receiver(b"{}") as (base, posts):
         channel = Channel("ops-cliq", "cliq://1001.abcdef0123456789/alerts")
-        channel._plugin.notify_url = f"{base}/api/v2/{{path}}/{{name}}/message"  # real plugin, loopback
+        channel.plugin.notify_url = f"{base}/api/v2/{{path}}/{{name}}/message"  # real plugin, loopback
         message = render(HOSTILE, limit=channel.limits)
         outcome = channel.send(message)
         [post] = posts.wait_for(1)
@@ -419,7 +419,7 @@ def test_a_digest_fitted_to_telegram_arrives_as_one_message_within_its_limit() -
     stories = [replace(HOSTILE, link=f"https://example.org/a?i={i}&x=1") for i in range(200)]
     with service_receiver(b'{"ok": true, "result": {"message_id": 1}}') as (base, posts):
         channel = Channel("ops-telegram", "tgram://123456789:abcdefg_hijklmnop/12315544/")
-        channel._plugin.notify_url = f"{base}/bot"
+        channel.plugin.notify_url = f"{base}/bot"
         outcome = channel.send(render_digest(Digest(channel="ops", alerts=stories), limit=channel.limits))
         [post] = posts.wait_for(1)
         body = post.body
