@@ -10,7 +10,9 @@ from monitor.runtime import logs as logging_setup
 
 def test_channel(config: Config, name: str) -> int:
     from monitor.core.hints import did_you_mean
-    from monitor.delivery import Channel, secret_parts
+    from monitor.delivery import hooks as apprise_hooks
+    from monitor.delivery.channel import Channel
+    from monitor.delivery.secrets import secret_parts
     from monitor.render.notices import render_test
 
     channels = config.settings.channels
@@ -22,6 +24,7 @@ def test_channel(config: Config, name: str) -> int:
             file=sys.stderr,
         )
         return 2
+    apprise_hooks.install()
     url = channels[name].url.get_secret_value()
     logging_setup.register_secrets({url, *secret_parts(url)})
     outcome = Channel(name, url).send(render_test(name))

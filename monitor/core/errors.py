@@ -68,4 +68,5 @@ class ConcurrentUpdate(MonitorError):
 
 
 class DeliveryError(MonitorError):
-    """A channel did not accept a message. The text never contains the channel URL (it holds secrets)."""
+    """A channel cannot be built because Apprise does not accept its URL; raised by `Channel()`. The text
+    never contains the URL (it holds secrets). A failed send is an outcome, not an exception."""

@@ -2,18 +2,16 @@
 
 Every way a fetch can go wrong is turned into a `TransientFeedError` (try again after a backoff) or a
 `PermanentFeedError` (back off hard, a human must act) by one function, `_classify`, so that callers
-decide from the class alone. Messages never contain credentials from the URL.
+decide from the class alone. Messages never contain credentials from the URL (`monitor.core.secrets`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
-import re
 import socket
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from types import TracebackType
@@ -21,8 +19,9 @@ from types import TracebackType
 import httpx
 
 from monitor import __version__
-from monitor.core.clock import Clock, SystemClock
+from monitor.core.clock import Clock, SystemClock, as_utc
 from monitor.core.errors import FeedError, PermanentFeedError, TransientFeedError
+from monitor.core.secrets import scrub, strip_userinfo, userinfo_secrets
 
 USER_AGENT = f"news-monitor/{__version__} (+https://github.com/news-monitor/news-monitor)"
 ACCEPT = (
@@ -149,14 +148,14 @@ class Fetcher:
                     )
                 request = response.next_request
                 if request.url.scheme not in ("http", "https"):
-                    raise _BadUrl(f"redirects to a non-http(s) URL, {_redact(str(request.url))}")
+                    raise _BadUrl(f"redirects to a non-http(s) URL, {strip_userinfo(str(request.url))}")
             finally:
                 response.close()
 
     def _finish(
         self, url: str, response: httpx.Response, deadline: float, etag: str | None, last_modified: str | None
     ) -> FetchResult:
-        final_url = _redact(str(response.url))
+        final_url = strip_userinfo(str(response.url))
         if response.status_code == 304:
             return FetchResult(
                 status=304,
@@ -203,9 +202,9 @@ class Fetcher:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
             addresses = {ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos}
         for address in addresses:
-            if _is_private(address):
+            if is_private_address(address):
                 raise PermanentFeedError(
-                    f"feed {_redact(str(url))} resolves to the non-public address {address}; "
+                    f"feed {strip_userinfo(str(url))} resolves to the non-public address {address}; "
                     "set poll.allow_private_networks: true in monitor.yaml if this is intended"
                 )
 
@@ -228,7 +227,7 @@ def _classify(
     url: str, problem: httpx.Response | BaseException, *, timeout: float, max_bytes: int, now: datetime
 ) -> FeedError:
     """The one place that maps an HTTP status or a foreign exception to a transient or permanent error."""
-    shown = _redact(url)
+    shown = strip_userinfo(url)
     if isinstance(problem, httpx.Response):
         code = problem.status_code
         try:
@@ -254,12 +253,13 @@ def _classify(
             f"bytes{length}); raise poll.max_bytes in monitor.yaml if the feed really is that big"
         )
     if isinstance(problem, _TooManyRedirects):
-        chain = " -> ".join(_redact(hop) for hop in problem.hops)
+        chain = " -> ".join(strip_userinfo(hop) for hop in problem.hops)
         what = "redirects in a loop" if problem.loop else f"redirects more than {problem.limit} times"
         return PermanentFeedError(f"feed {shown} {what} ({chain}); put the final feed URL in monitor.yaml")
     if isinstance(problem, _BadUrl):
         return PermanentFeedError(f"feed {shown} {problem}; fix the URL in monitor.yaml")
-    detail = _scrub(f"{type(problem).__name__}: {problem}", url)
+    # foreign exception text may quote the URL, credentials included
+    detail = scrub(strip_userinfo(f"{type(problem).__name__}: {problem}"), userinfo_secrets(url))
     if isinstance(problem, socket.gaierror):
         return TransientFeedError(f"feed {shown}: cannot resolve the host name ({detail}); will retry later")
     if isinstance(problem, httpx.TimeoutException):
@@ -284,7 +284,10 @@ def _checked_url(url: str) -> httpx.URL:
     return parsed
 
 
-def _is_private(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+def is_private_address(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether a feed may not be fetched from `address` unless the operator allows private networks:
+    anything not globally routable (loopback, private, link-local, reserved, shared) and multicast; an
+    IPv4-mapped IPv6 address is judged as the IPv4 address it carries."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return not address.is_global or address.is_multicast
@@ -298,32 +301,7 @@ def _retry_after(value: str | None, now: datetime) -> float | None:
     if value.isdigit():
         return float(value)
     try:
-        when = parsedate_to_datetime(value)
+        when = as_utc(parsedate_to_datetime(value))
     except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - now).total_seconds())
-
-
-_USERINFO = re.compile(r"(?<=//)[^/?#@\s]*@")
-
-
-def _redact(url: str) -> str:
-    """The URL without user:password@, for messages and results."""
-    return _USERINFO.sub("", url)
-
-
-def _scrub(text: str, url: str) -> str:
-    """Remove the URL's credentials from foreign exception text, which may quote the URL."""
-    text = _USERINFO.sub("", text)
-    match = re.search(r"//([^/?#@\s]*)@", url)
-    if match:
-        userinfo = match.group(1)
-        password = userinfo.partition(":")[2]
-        secrets = {userinfo, password}
-        with contextlib.suppress(httpx.InvalidURL):
-            secrets.add(httpx.URL(url).password)
-        for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-            text = text.replace(secret, "***")
-    return text
+        when = None
+    return None if when is None else max(0.0, (when - now).total_seconds())

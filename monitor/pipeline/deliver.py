@@ -10,7 +10,7 @@ import structlog
 
 from monitor.alerts.retry import after_failure, exhausted_reason
 from monitor.db.records import Claim, PendingDelivery
-from monitor.delivery import DeliveryOutcome
+from monitor.delivery.channel import DeliveryOutcome
 from monitor.pipeline.deps import Deps
 from monitor.pipeline.messages import build_alert, digest_of
 from monitor.render.digest import render_digest

@@ -14,7 +14,7 @@ from monitor.config import Config
 from monitor.core import instance
 from monitor.core.clock import Clock
 from monitor.db.store import Store
-from monitor.delivery import Channel
+from monitor.delivery.channel import Channel
 from monitor.feeds.fetcher import Fetcher
 from monitor.match import Matcher
 from monitor.stories.clusterer import StoryClusterer

@@ -8,12 +8,12 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from datetime import timedelta
 
 from monitor.config.schema import FeedSettings
 from monitor.core.errors import FeedError, PermanentFeedError, TransientFeedError
 from monitor.core.items import Item
 from monitor.db.records import NewItem
+from monitor.feeds.backoff import feed_backoff
 from monitor.feeds.fetcher import FetchResult
 from monitor.feeds.identity import canonical_url, item_key
 from monitor.feeds.parser import parse_feed
@@ -164,14 +164,3 @@ def _record_failure(deps: Deps, feed: FeedSettings, error: FeedError, summary: P
         error_streak=streak,
         retry_in_s=round(delay.total_seconds()),
     )
-
-
-def feed_backoff(
-    interval: timedelta, streak: int, *, cap: timedelta, permanent: bool, retry_after: float | None
-) -> timedelta:
-    """Double the wait with each failure in a row (four times longer for permanent errors), never
-    beyond `cap`, and never sooner than the server's Retry-After (itself capped: it is untrusted input)."""
-    delay = min(interval * (2 ** min(streak - 1, 20)) * (4 if permanent else 1), cap)
-    if retry_after:
-        delay = max(delay, timedelta(seconds=min(retry_after, cap.total_seconds())))
-    return delay

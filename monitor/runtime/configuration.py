@@ -11,7 +11,7 @@ from typing import Any
 
 from monitor.config import Config, load_config
 from monitor.config.schema import Settings
-from monitor.delivery import check_channel_url
+from monitor.delivery.channel import check_channel_url
 from monitor.render.templates import check_templates
 
 _UNREADABLE = ("no such", "cannot read", "not UTF-8")

@@ -28,7 +28,9 @@ from monitor.core.clock import Clock, SystemClock
 from monitor.core.errors import ConfigError
 from monitor.db.engine import make_engine, migrate
 from monitor.db.store import Store
-from monitor.delivery import Channel, secret_parts
+from monitor.delivery import hooks as apprise_hooks
+from monitor.delivery.channel import Channel
+from monitor.delivery.secrets import secret_parts
 from monitor.feeds.fetcher import Fetcher
 from monitor.match import Matcher
 from monitor.pipeline import Deps, run_cycle, run_digest
@@ -45,6 +47,7 @@ def dependencies(config: Config, clock: Clock | None = None) -> Iterator[Deps]:
     """Everything the pipeline needs, migrated and ready; closed again on exit. Outbox rows a crashed
     predecessor on this host was sending are released first, so its channels do not wait for the lease."""
     log = logging_setup.get_logger("monitor")
+    apprise_hooks.install()
     channels = {}
     for name, spec in config.settings.channels.items():
         url = spec.url.get_secret_value()

@@ -1,7 +1,8 @@
 """structlog set-up: JSON when stdout is not a terminal (systemd journal), console when it is.
 
-Standard-library loggers (APScheduler, httpx, Apprise) go through the same renderer, and every event
-passes a redactor that removes registered secrets, since Apprise URLs carry tokens.
+Standard-library loggers (APScheduler, httpx) go through the same renderer, and every event passes a
+redactor that removes registered secrets (`monitor.core.secrets`), since Apprise URLs carry tokens.
+Apprise's own logger is kept out of these logs by `monitor.delivery.hooks`.
 """
 
 from __future__ import annotations
@@ -13,18 +14,19 @@ from typing import Any
 
 import structlog
 
+from monitor.core.secrets import MIN_SECRET, scrub
+
 _secrets: set[str] = set()
 
 
 def register_secrets(values: Iterable[str]) -> None:
     """Values that must never appear in a log line (channel URLs, their passwords and tokens)."""
-    _secrets.update(v for v in values if v and len(v) >= 4)
+    _secrets.update(v for v in values if v and len(v) >= MIN_SECRET)
 
 
 def redact(text: str) -> str:
-    for secret in sorted(_secrets, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+    """`text` with every registered secret replaced by ***."""
+    return scrub(text, _secrets)
 
 
 def _redact_event(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, Any]:
@@ -57,7 +59,7 @@ def configure(level: str = "INFO", json: bool | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):  # apprise: see notify.py
+    for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):  # apprise: see monitor.delivery.hooks
         logging.getLogger(noisy).setLevel(logging.WARNING)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

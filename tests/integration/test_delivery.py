@@ -16,7 +16,7 @@ from monitor.db.engine import make_engine, migrate
 from monitor.db.records import NewItem
 from monitor.db.store import Store
 from monitor.db.unit import ItemUnit
-from monitor.delivery import DeliveryOutcome
+from monitor.delivery.channel import DeliveryOutcome
 from monitor.feeds.fetcher import Fetcher
 from monitor.match import Matcher, MatchResult
 from monitor.pipeline import Deps

@@ -16,8 +16,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from monitor import delivery as notify
-from monitor.delivery import Channel, DeliveryOutcome
+from monitor.delivery import channel as channel_module
+from monitor.delivery.channel import Channel, DeliveryOutcome
 from monitor.render.digest import render_digest
 from monitor.render.fitting import render
 from monitor.render.model import Alert, Digest
@@ -175,7 +175,7 @@ def test_an_email_abandoned_at_the_deadline_keeps_its_own_reply_headers(
 ) -> None:
     """An email that Apprise abandons at the send deadline (server hung) and that goes out later carries its
     own In-Reply-To/References, not those of the email the channel sends meanwhile."""
-    monkeypatch.setattr(notify, "SEND_DEADLINE", 1.0)
+    monkeypatch.setattr(channel_module, "SEND_DEADLINE", 1.0)
     first = replace(MESSAGE, message_id="<a2@x>", in_reply_to="<a1@x>", references=("<a1@x>",))
     second = replace(MESSAGE, message_id="<b2@x>", in_reply_to="<b1@x>", references=("<b0@x>", "<b1@x>"))
     with smtp_server() as smtp, held_smtp_gate(smtp.port, hold=2) as gate_port:
@@ -268,7 +268,7 @@ def test_slack_shows_feed_text_as_written_without_double_escapes_or_mentions() -
     )
     with service_receiver() as (base, posts):
         channel = Channel("ops-slack", SLACK_URL)
-        channel._plugin.webhook_url = f"{base}/services"  # the real Slack plugin, POSTing to loopback
+        channel.plugin.webhook_url = f"{base}/services"  # the real Slack plugin, POSTing to loopback
         outcome = channel.send(render(alert, limit=channel.limits))
         [post] = posts.wait_for(1)
         body = post.body
@@ -333,7 +333,7 @@ def test_telegram_shows_feed_text_as_written_in_its_html_mode() -> None:
     alert's link as the only link."""
     with service_receiver(b'{"ok": true, "result": {"message_id": 1}}') as (base, posts):
         channel = Channel("ops-telegram", "tgram://123456789:abcdefg_hijklmnop/12315544/")
-        channel._plugin.notify_url = f"{base}/bot"  # the real plugin; api.telegram.org is a class constant
+        channel.plugin.notify_url = f"{base}/bot"  # the real plugin; api.telegram.org is a class constant
         outcome = channel.send(render(HOSTILE, limit=channel.limits))
         [post] = posts.wait_for(1)
         path, body = post.path, post.body
@@ -357,7 +357,7 @@ def test_google_chat_shows_feed_text_as_written_escaped_once() -> None:
     hostile headline as written in the subject and the body."""
     with service_receiver(b"{}") as (base, posts):
         channel = Channel("ops-gchat", "gchat://workspace/key/token")
-        channel._plugin.notify_url = f"{base}/v1/spaces/{{workspace}}/messages"  # real plugin, loopback
+        channel.plugin.notify_url = f"{base}/v1/spaces/{{workspace}}/messages"  # real plugin, loopback
         outcome = channel.send(render(HOSTILE, limit=channel.limits))
         [post] = posts.wait_for(1)
         path, body = post.path, post.body
@@ -380,7 +380,7 @@ def test_whatsapp_shows_feed_text_without_entities_or_backslashes(service: str) 
     with service_receiver(b'{"sent": true, "message": {"id": "m1"}}') as (base, posts):
         if service == "whapi":
             channel = Channel("ops-wa", "whapi://abcdefghijklmnopqrstuvwxyz123456/12345678901")
-            channel._plugin.notify_url = f"{base}/messages/text"  # real plugin; its host is a constant
+            channel.plugin.notify_url = f"{base}/messages/text"  # real plugin; its host is a constant
         else:
             channel = Channel("ops-wa", f"evolution://apikey@{base.removeprefix('http://')}/inst/12345678901")
         outcome = channel.send(render(HOSTILE, limit=channel.limits))
@@ -400,7 +400,7 @@ def test_zoho_cliq_shows_feed_text_without_entities_backslashes_or_links() -> No
     & < > as written, no backslashes and the [label](url) construct broken; the subject is its card title."""
     with service_receiver(b"{}") as (base, posts):
         channel = Channel("ops-cliq", "cliq://1001.abcdef0123456789/alerts")
-        channel._plugin.notify_url = f"{base}/api/v2/{{path}}/{{name}}/message"  # real plugin, loopback
+        channel.plugin.notify_url = f"{base}/api/v2/{{path}}/{{name}}/message"  # real plugin, loopback
         message = render(HOSTILE, limit=channel.limits)
         outcome = channel.send(message)
         [post] = posts.wait_for(1)
@@ -422,7 +422,7 @@ def test_a_digest_fitted_to_telegram_arrives_as_one_message_within_its_limit() -
     stories = [replace(HOSTILE, link=f"https://example.org/a?i={i}&x=1") for i in range(200)]
     with service_receiver(b'{"ok": true, "result": {"message_id": 1}}') as (base, posts):
         channel = Channel("ops-telegram", "tgram://123456789:abcdefg_hijklmnop/12315544/")
-        channel._plugin.notify_url = f"{base}/bot"
+        channel.plugin.notify_url = f"{base}/bot"
         outcome = channel.send(render_digest(Digest(channel="ops", alerts=stories), limit=channel.limits))
         [post] = posts.wait_for(1)
         body = post.body

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.delivery import Channel
+from monitor.delivery.channel import Channel
 from monitor.render.fitting import render
 from monitor.render.model import Alert, OtherSource
 from tests.helpers.feed_server import feed_server

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import re
 import socket
 import threading
@@ -16,7 +17,7 @@ import pytest
 
 from monitor.core.errors import PermanentFeedError, TransientFeedError
 from monitor.feeds import fetcher as fetch_module
-from monitor.feeds.fetcher import Fetcher, FetchResult
+from monitor.feeds.fetcher import Fetcher, FetchResult, is_private_address
 from tests.helpers.clock import FakeClock
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Test wire</title></channel></rss>'
@@ -137,6 +138,13 @@ def test_503_retry_after_http_date() -> None:
     assert caught.value.retry_after == 300.0
 
 
+def test_retry_after_http_date_without_a_zone_is_utc() -> None:
+    """A Retry-After date with the unknown zone -0000 is read as UTC."""
+    with pytest.raises(TransientFeedError) as caught:
+        fetch(lambda request: httpx.Response(503, headers={"Retry-After": "Fri, 01 Mar 2024 12:05:00 -0000"}))
+    assert caught.value.retry_after == 300.0
+
+
 def test_retry_after_in_the_past_or_garbage() -> None:
     """A Retry-After date in the past means 0 seconds; an unparseable one is ignored."""
     with pytest.raises(TransientFeedError) as past:
@@ -226,6 +234,29 @@ def test_redirect_to_non_http_scheme_is_permanent() -> None:
     """A redirect to a non-http(s) URL is a permanent error naming the target."""
     with pytest.raises(PermanentFeedError, match=re.escape("redirects to a non-http(s) URL, ftp://")):
         fetch(redirecting({"/feed": "ftp://files.example/feed.xml"}), url="https://feeds.example/feed")
+
+
+@pytest.mark.parametrize(
+    ("address", "private"),
+    [
+        ("93.184.216.34", False),
+        ("2606:2800:220:1:248:1893:25c8:1946", False),
+        ("127.0.0.1", True),
+        ("10.1.2.3", True),
+        ("192.168.1.20", True),
+        ("169.254.169.254", True),
+        ("100.64.0.1", True),
+        ("224.0.0.1", True),
+        ("::1", True),
+        ("fe80::1", True),
+        ("::ffff:127.0.0.1", True),
+        ("::ffff:93.184.216.34", False),
+    ],
+)
+def test_is_private_address(address: str, private: bool) -> None:
+    """Anything not globally routable, and multicast, is private; an IPv4-mapped IPv6 address counts as
+    the IPv4 address it carries."""
+    assert is_private_address(ipaddress.ip_address(address)) is private
 
 
 def test_private_address_refused_by_default() -> None:

@@ -23,3 +23,10 @@ def test_json_events_and_stdlib_records_share_one_format_and_hide_secrets(
     assert lines[1]["logger"] == "apscheduler.scheduler" and lines[1]["level"] == "warning"
     assert all("tok-canary-123456" not in json.dumps(line) for line in lines)
     assert "***" in lines[0]["url"]
+
+
+def test_redact_replaces_registered_secrets_but_not_short_fragments() -> None:
+    """Registered values of four characters or more are replaced, the longest first; shorter ones would
+    mangle ordinary words and are ignored."""
+    log.register_secrets(["abc", "tok-long-secret-99", "tok-long"])
+    assert log.redact("abc tok-long-secret-99 tok-long") == "abc *** ***"
