@@ -1,11 +1,12 @@
-"""A real HTTP server on loopback serving feeds that a test edits between runs, with ETag support."""
+"""A real HTTP server on loopback serving feeds that a test edits between runs, with ETag support, and any
+answer a test scripts itself (a slow drip, a gzip body) for the paths it names in `scripted`."""
 
 from __future__ import annotations
 
 import hashlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,6 +19,8 @@ class FeedServer:
     statuses: dict[str, int] = field(default_factory=dict)  # path -> forced status
     requests: list[tuple[str, int]] = field(default_factory=list)  # (path, status answered)
     delays: dict[str, float] = field(default_factory=dict)  # path -> seconds to wait before answering
+    # path -> a function that writes the whole answer itself (status, headers, body)
+    scripted: dict[str, Callable[[BaseHTTPRequestHandler], None]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
@@ -42,7 +45,13 @@ def feed_server() -> Iterator[FeedServer]:
                 forced = state.statuses.get(self.path)
                 doc = state.documents.get(self.path)
                 delay = state.delays.get(self.path, 0.0)
+                script = state.scripted.get(self.path)
             time.sleep(delay)
+            if script is not None:
+                script(self)
+                with state.lock:
+                    state.requests.append((self.path, 0))  # 0: the script chose the status
+                return
             if forced or doc is None:
                 status = forced or 404
                 self.send_response(status)
@@ -71,6 +80,7 @@ def feed_server() -> Iterator[FeedServer]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     state.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

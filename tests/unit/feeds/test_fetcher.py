@@ -6,11 +6,10 @@ import gzip
 import ipaddress
 import re
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import httpx
 import pytest
@@ -19,6 +18,7 @@ from monitor.core.errors import PermanentFeedError, TransientFeedError
 from monitor.feeds import fetcher as fetch_module
 from monitor.feeds.fetcher import Fetcher, FetchResult, is_private_address
 from tests.helpers.clock import FakeClock
+from tests.helpers.feed_server import feed_server
 
 FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Test wire</title></channel></rss>'
 NOW = datetime(2024, 3, 1, 12, 0, 0, tzinfo=UTC)
@@ -331,43 +331,35 @@ def test_credentials_never_appear_in_errors_or_results() -> None:
 # --- real loopback server ---------------------------------------------------------------------
 
 
-class _LoopbackHandler(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        if self.path == "/drip":
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml")
-            self.send_header("Content-Length", "200")
-            self.end_headers()
-            try:
-                for _ in range(200):  # 200 bytes over 10 s: each read succeeds, the whole never ends
-                    self.wfile.write(b" ")
-                    self.wfile.flush()
-                    time.sleep(0.05)
-            except OSError:
-                pass  # the client gave up, as it should
-        elif self.path == "/gzip":
-            body = gzip.compress(FEED)
-            self.send_response(200)
-            self.send_header("Content-Encoding", "gzip")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        else:
-            self.send_error(404)
+def _drip(handler: BaseHTTPRequestHandler) -> None:
+    """200 bytes over 10 s: each read succeeds, the whole never ends."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/rss+xml")
+    handler.send_header("Content-Length", "200")
+    handler.end_headers()
+    try:
+        for _ in range(200):
+            handler.wfile.write(b" ")
+            handler.wfile.flush()
+            time.sleep(0.05)
+    except OSError:
+        pass  # the client gave up, as it should
 
-    def log_message(self, format: str, *args: object) -> None:
-        pass
+
+def _gzip(handler: BaseHTTPRequestHandler) -> None:
+    body = gzip.compress(FEED)
+    handler.send_response(200)
+    handler.send_header("Content-Encoding", "gzip")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)
 
 
 @pytest.fixture(scope="module")
 def loopback() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _LoopbackHandler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with feed_server() as server:
+        server.scripted.update({"/drip": _drip, "/gzip": _gzip})
+        yield server.url("")
 
 
 def test_slow_drip_server_hits_overall_deadline(loopback: str) -> None:
