@@ -1,5 +1,4 @@
-"""Builds the concrete dependencies and runs the pipeline on APScheduler until SIGTERM/SIGINT (SIGHUP
-reloads the config).
+"""Runs the pipeline on APScheduler until SIGTERM/SIGINT (SIGHUP reloads the config).
 
 The only importer of APScheduler. Per-feed due times live in the database, so the scheduler only needs
 one short periodic tick that asks the pipeline to poll whatever is due and deliver whatever is pending,
@@ -10,12 +9,8 @@ tell the pipeline when a digest was due, so one missed while nothing ran goes ou
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import socket
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import structlog
@@ -23,67 +18,15 @@ from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEve
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor.config import Config
-from monitor.core import instance
-from monitor.core.clock import Clock, SystemClock
 from monitor.core.errors import ConfigError
-from monitor.db.engine import make_engine, migrate
-from monitor.db.store import Store
-from monitor.delivery import hooks as apprise_hooks
-from monitor.delivery.channel import Channel
-from monitor.delivery.secrets import secret_parts
-from monitor.feeds.fetcher import Fetcher
-from monitor.match import Matcher
 from monitor.pipeline import Deps, run_cycle, run_digest
 from monitor.runtime import configuration
 from monitor.runtime import logs as logging_setup
-from monitor.runtime.digests import ScheduleTrigger, digest_schedules, next_digest
-from monitor.stories.clusterer import StoryClusterer
+from monitor.runtime.digests import ScheduleTrigger, digest_schedules
+from monitor.runtime.systemd import sd_notify
+from monitor.runtime.wiring import dependencies
 
 SIGNAL_POLL_SECONDS = 0.2
-
-
-@contextmanager
-def dependencies(config: Config, clock: Clock | None = None) -> Iterator[Deps]:
-    """Everything the pipeline needs, migrated and ready; closed again on exit. Outbox rows a crashed
-    predecessor on this host was sending are released first, so its channels do not wait for the lease."""
-    log = logging_setup.get_logger("monitor")
-    apprise_hooks.install()
-    channels = {}
-    for name, spec in config.settings.channels.items():
-        url = spec.url.get_secret_value()
-        logging_setup.register_secrets({url, *secret_parts(url)})
-        channels[name] = Channel(name, url)
-    engine = make_engine(config.database_url)
-    migrate(engine)
-    store = Store(engine)
-    store.sync_feeds((f.name, f.url) for f in config.settings.feeds)
-    clock = clock or SystemClock()
-    me = instance.current()
-    recovered = store.recover_claims(clock.now(), lambda owner: instance.is_gone(owner, me))
-    if recovered:
-        log.warning("delivery.claim_recovered", count=recovered, why="their process stopped during the send")
-    poll = config.settings.poll
-    fetcher = Fetcher(
-        timeout=poll.timeout.total_seconds(),
-        max_bytes=poll.max_bytes,
-        allow_private_networks=poll.allow_private_networks,
-    )
-    try:
-        yield Deps(
-            config=config,
-            store=store,
-            fetcher=fetcher,
-            matcher=Matcher.compile(config.rules),
-            channels=channels,
-            clock=clock,
-            log=log,
-            clusterer=StoryClusterer(config.story_params),
-            next_digest=next_digest(digest_schedules(config)),
-            owner=me.token,
-        )
-    finally:
-        fetcher.close()
-        engine.dispose()
 
 
 def run_once(config: Config) -> int:
@@ -107,7 +50,7 @@ def run_forever(config: Config) -> int:
         signal.signal(signum, on_signal)
     while True:
         with dependencies(config) as deps:
-            scheduler = _start_scheduler(deps)
+            scheduler = start_scheduler(deps)
             log.info(
                 "daemon.started",
                 feeds=len(config.settings.feeds),
@@ -131,7 +74,7 @@ def run_forever(config: Config) -> int:
         config = _reloaded(config, log)
 
 
-def _start_scheduler(deps: Deps, *, paused: bool = False) -> BackgroundScheduler:
+def start_scheduler(deps: Deps, *, paused: bool = False) -> BackgroundScheduler:
     def tick() -> None:
         if run_cycle(deps):
             sd_notify("WATCHDOG=1")  # only real progress keeps systemd's watchdog quiet
@@ -178,18 +121,3 @@ def _reloaded(config: Config, log: structlog.stdlib.BoundLogger) -> Config:
         return config
     log.info("config.reloaded", path=str(config.path))
     return fresh
-
-
-def sd_notify(state: str) -> None:
-    """Tell systemd about readiness and liveness when it is listening (Type=notify); else a no-op."""
-    address = os.environ.get("NOTIFY_SOCKET")
-    if not address:
-        return
-    if address.startswith("@"):
-        address = "\0" + address[1:]
-    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.connect(address)
-            sock.sendall(state.encode())
-        except OSError:
-            pass

@@ -30,7 +30,7 @@ from monitor.pipeline.deliver import notify_operator
 from monitor.pipeline.messages import digest_of
 from monitor.pipeline.release import fold_digest
 from monitor.render.digest import render_digest
-from monitor.runtime import daemon, digests
+from monitor.runtime import daemon, digests, wiring
 from tests.helpers.clock import FakeClock
 from tests.helpers.feed_server import FeedServer, feed_server
 from tests.helpers.servers import ReceivedRequest, smtp_server, webhook_receiver
@@ -96,7 +96,7 @@ class World:
     @contextmanager
     def deps(self, config: Config) -> Iterator[Deps]:
         """The daemon's own dependencies (real channels, the digest schedules' next_digest), our clock."""
-        with daemon.dependencies(config, clock=self.clock) as deps:
+        with wiring.dependencies(config, clock=self.clock) as deps:
             yield deps
 
     def statuses(self, channel: str) -> list[tuple[str, str, str | None]]:
@@ -447,7 +447,7 @@ def test_the_daemon_registers_each_digest_cron_job_with_its_next_fire_time_in_th
         "[berlin, yerevan, plain]",
     )
     with world.deps(config) as deps:
-        scheduler = daemon._start_scheduler(deps, paused=True)
+        scheduler = daemon.start_scheduler(deps, paused=True)
         try:
             now = datetime.now(UTC)
             jobs = {job.id: job for job in scheduler.get_jobs()}
@@ -480,7 +480,7 @@ def test_the_daemon_digest_job_folds_and_sends_when_it_fires(world: World) -> No
             world.publish(report(1, "Zetaland", "shelling"))
             world.publish(report(2, "Etaland", "truce talks"))
             assert pipeline.run_cycle(deps, only_due=False)
-            scheduler = daemon._start_scheduler(deps, paused=True)
+            scheduler = daemon.start_scheduler(deps, paused=True)
             try:
                 scheduler.get_job("digest:brief").modify(next_run_time=datetime.now(UTC))
                 scheduler.resume()
