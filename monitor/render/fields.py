@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
+from monitor.core.clock import as_utc
 from monitor.core.severity import level_rank
 from monitor.feeds.text import clean_line
 from monitor.feeds.text import html_to_text as plain
@@ -51,17 +52,8 @@ def subject_tag(topics: Sequence[str], priority: Mapping[str, int]) -> str:
 
 
 def _published(value: datetime | None) -> str:
-    if value is None:
-        return "unknown"
-    if value.tzinfo is None:  # the store keeps UTC; treat naive values as UTC
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+    utc = as_utc(value)
+    return utc.strftime("%Y-%m-%d %H:%M UTC") if utc else "unknown"
 
 
 def _clean_list(values: Sequence[str]) -> list[str]:
@@ -121,7 +113,7 @@ def alert_fields(alert: Alert, form: str, cut: Cut = FULL) -> dict[str, Any]:
         "subject_headline": shorten(headline, SUBJECT_HEADLINE_MAX),
         "outlet": plain(alert.outlet) or "unknown outlet",
         "published": _published(alert.published_at),
-        "published_at": _aware(alert.published_at),
+        "published_at": as_utc(alert.published_at),
         "link": as_link(alert.link),
         "link_text": clean_line(alert.link),
         "evidence": shown_evidence,
@@ -142,7 +134,7 @@ def _severity_rank(severity: str) -> int:
 
 
 def _newest_first_key(alert: Alert) -> float:
-    published = _aware(alert.published_at)
+    published = as_utc(alert.published_at)
     return -published.timestamp() if published else float("inf")
 
 
@@ -191,7 +183,7 @@ def digest_fields(
                     link=as_link(alert.link),
                     link_text=clean_line(alert.link),
                     published=_published(alert.published_at),
-                    published_at=_aware(alert.published_at),
+                    published_at=as_utc(alert.published_at),
                     source_count=1 + len(alert.sources),
                     update=alert.update,
                 )
@@ -208,7 +200,7 @@ def digest_fields(
                 }
             )
     shown = sum(len(g["stories"]) for g in shown_groups)
-    start, end = _aware(digest.period_start), _aware(digest.period_end)
+    start, end = as_utc(digest.period_start), as_utc(digest.period_end)
     return {
         "kind": "digest",
         "channel": plain(digest.channel),
