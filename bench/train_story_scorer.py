@@ -1,29 +1,33 @@
 """Fit the story clusterer's pair scorer: logistic regression on the EVEN labelled pairs only.
 
-    .venv/bin/python bench/train_story_scorer.py [--ridge 1.0]
+    .venv/bin/python bench/train_story_scorer.py [--ridge 1.0] [--write]
 
 Streams the 2022 corpus (`../shared/corpus/news-2022.jsonl.gz`) through a `StoryClusterer` so every item
 sees the window (and so the IDF) it would see in the daemon; when the later item of a labelled pair in
 `bench/data/story_pairs.tsv` arrives, `StoryClusterer.pair_features` gives that pair's features against
 the earlier one (pairs more than a window apart have none: the clusterer never compares them directly).
-The weights are fitted by Newton's method (IRLS) on standardised features with an L2 penalty, printed
-ready to paste into `monitor/cluster.py` as `WEIGHTS`, and scored as a pair classifier on the even
-(training) and odd (held-out) pairs. The clustering figures, which also depend on how pairs chain into
-stories, come from `bench/stories.py`.
+The weights are fitted by Newton's method (IRLS) on standardised features with an L2 penalty, rounded to
+four decimals, printed, and scored as a pair classifier on the even (training) and odd (held-out) pairs.
+With `--write` they replace the scorer's weights file, `monitor/stories/data/scorer_weights.json`, with
+their provenance (pairs, ridge, date); without it nothing is written. The clustering figures, which also
+depend on how pairs chain into stories, come from `bench/stories.py`.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench.stories import CORPUS, load_pairs, records  # noqa: E402
-from monitor.stories.clusterer import FEATURES, ClusterParams, StoryClusterer, doc_from_record  # noqa: E402
+from monitor.stories.clusterer import ClusterParams, StoryClusterer, doc_from_record  # noqa: E402
+from monitor.stories.scorer import FEATURES, WEIGHTS_FILE, Weights  # noqa: E402
 
 
 def pair_features(pairs: list[tuple[str, str, int]]) -> dict[int, list[float]]:
@@ -35,7 +39,8 @@ def pair_features(pairs: list[tuple[str, str, int]]) -> dict[int, list[float]]:
         by_item.setdefault(b, []).append(number)
     seen: set[str] = set()
     found: dict[int, list[float]] = {}
-    clusterer = StoryClusterer(ClusterParams())  # features do not depend on the weights
+    # The window, and so the features, do not depend on the weights: none are needed to refit them.
+    clusterer = StoryClusterer(ClusterParams(), Weights(0.0, (0.0,) * len(FEATURES)))
     for record in records(None):
         doc = doc_from_record(record)
         if doc.id in wanted:
@@ -110,6 +115,7 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--ridge", type=float, default=1.0, help="L2 penalty on standardised weights")
+    parser.add_argument("--write", action="store_true", help=f"write the weights to {WEIGHTS_FILE}")
     args = parser.parse_args()
     if not CORPUS.is_file():
         print(f"skipped: {CORPUS} is absent (it lives in ../shared, next to the repository)")
@@ -120,12 +126,25 @@ def main() -> int:
     odd = [(features[n], pairs[n][2]) for n in sorted(features) if n % 2 == 1]
     print(f"pairs with both items in one window: {len(even)} even (train), {len(odd)} odd (held out), "
           f"of {len(pairs)}")  # fmt: skip
-    weights = fit([x for x, _ in even], [y for _, y in even], args.ridge)
-    print("WEIGHTS = (  # bias, " + ", ".join(FEATURES))
-    print("    " + ", ".join(f"{w:.4f}" for w in weights) + ",\n)")
+    weights = tuple(float(f"{w:.4f}") for w in fit([x for x, _ in even], [y for _, y in even], args.ridge))
+    print(
+        "weights: "
+        + ", ".join(f"{name} {w:.4f}" for name, w in zip(("bias", *FEATURES), weights, strict=True))
+    )
     print("as a pair classifier (logit >= 0), pairs a window apart left out:")
     report("  even pairs (train)", even, weights)
     report("  odd pairs (held out)", odd, weights)
+    if args.write:
+        provenance = {
+            "trained_by": f"bench/train_story_scorer.py --ridge {args.ridge}",
+            "trained_on": f"the {len(even)} even-numbered pairs of bench/data/story_pairs.tsv with both items "
+            f"in one window ({len(odd)} odd ones held out, {len(pairs)} pairs in all)",
+            "corpus": "../shared/corpus/news-2022.jsonl.gz",
+            "date": datetime.now(UTC).date().isoformat(),
+        }
+        scorer = Weights(weights[0], weights[1:], provenance)
+        WEIGHTS_FILE.write_text(json.dumps(scorer.as_json(), indent=2) + "\n", encoding="utf-8")
+        print(f"written to {WEIGHTS_FILE}")
     return 0
 
 

@@ -1,56 +1,26 @@
-"""Story clustering: which items, from any outlet, report the same event. Pure: no database, no I/O.
+"""Story clustering: which items, from any outlet, report the same event. Pure: no database, and no I/O
+beyond reading the shipped scorer weights once.
 
 `news-monitor cluster` and the daemon share `StoryClusterer`, so a backtest measures exactly what runs.
 
 How an item joins a story
-    Each item is a TF-IDF vector over the Snowball stems of its title and summary (stop words dropped; IDF
-    counted over the items inside the time window, so a word that is everywhere this week, such as the name
-    of an ongoing war, weighs little while the place and people of one event weigh much). The item is
-    compared, by cosine, with every window item that shares a rare word with it (an inverted index); each
-    one at cosine >= `similarity` is scored by a logistic regression over general pair evidence (`FEATURES`:
-    full-text and title cosine, names shared and the share of one item's names found in the other, hours
-    apart, same outlet, shared numbers, how much of one title's weight the other item contains). A story's
-    score is the log of the summed odds of its `story_members` (3) likeliest reports, counting only those
-    at least as likely the same event as not, and a report with its reprints once: a follow-up that
-    resembles three reports of a story somewhat is better evidence than one that resembles one report.
-    The item joins the best-scoring story whose score reaches `story_score`, or in which one report alone
-    reaches `join_score`; else it founds a new story named after its own id.
-
-    The weights (`WEIGHTS`) are fitted by `bench/train_story_scorer.py` on the even-numbered labelled pairs
-    of `bench/data/story_pairs.tsv` only; the odd pairs stay held out. The two bars were chosen on the even
-    pairs over the grid join 1.75/2.0/2.25 x story 2.25/2.5/2.75, by the rule: the highest even recall at
-    even precision >= 0.95 that keeps a drone strike on a city the day after a shelling of it out of the
-    shelling's story in all 24 arrival orders of tests/integration/test_stories_e2e.py. With reprints
-    counted once, that rule picks 2.25/2.25 (even 0.962/0.815); 1.75/2.5 (0.962/0.815) merges the strike
-    in 8 orders. The bars are 2.0/2.5 (even 0.971/0.806) instead, chosen before reprints were counted once
-    (2.25/2.25 merged the strike then) and kept after seeing that 2.25/2.25 gives precision 0.922 on the
-    odd pairs: this choice has seen the held-out half. Finer story steps, tried afterwards, likewise saw
-    it: 2.4 gives even 0.971/0.815, 2.35 0.953/0.815.
-    Chains are not checked against the story's first report: with the story score that check cost recall on
-    the even pairs and gained no precision.
-    A name is a word capitalised inside a sentence (a cheap stand-in for named entities that works whatever
-    the rule pack); it is shared when it occurs anywhere in the other item, so a name that opens one
-    headline still counts. Time enters the score (a retelling's score falls as hours pass), but the labels
-    count a development within about two days as the same story, so what keeps two strikes on one city
-    apart is mostly their different words (target, weapon, toll), not the day.
+    Each item is a TF-IDF vector over its content words (`monitor.stories.words`), IDF counted over the
+    items inside the time window, so a word that is everywhere this week, such as the name of an ongoing
+    war, weighs little while the place and people of one event weigh much. The item is compared, by cosine,
+    with every window item that shares a rare word with it (an inverted index); each one at cosine >=
+    `similarity` is scored by the pair scorer (`monitor.stories.scorer`). A story's score is the log of the
+    summed odds of its `story_members` likeliest reports, counting only those at least as likely the same
+    event as not, and a report with its reprints once: a follow-up that resembles three reports of a story
+    somewhat is better evidence than one that resembles one report. The item joins the best-scoring story
+    whose score reaches `story_score`, or in which one report alone reaches `join_score`; else it founds a
+    new story named after its own id. Chains are not checked against the story's first report: on the
+    labelled pairs that check costs recall and gains no precision. How the bars were chosen, and what
+    limits recall, is measured by `bench/stories.py` (see its docstring).
 
     A story stays open while any of its members is inside the window, so a long event (a trial, an
     eruption) keeps one story; each item is still only ever compared with reports inside the window.
 
-What limits recall (0.82 at precision 0.96 on the labelled pairs; measured, so nobody repeats it)
-    Not the amount of labels: refitting on 71 to 285 labelled pairs leaves held-out AUC at 0.90. Not the
-    knobs: `similarity` 0.1-0.2, `common_share` 0.005-0.1, `idf_floor` 500-4000 and `copy_similarity`
-    0.6-0.9 give recall 0.68-0.82, never more than +0.004 (and then at lower precision). Not more pair
-    features: refitted with overlap over the shorter text, the largest shared IDF and counts of shared rare
-    words and names, clustering at the shipped bars gives precision 0.918-0.959, recall 0.786-0.817. Not
-    story-level evidence: a logistic model over story score, best report, story size, report counts, ages
-    and cosine with the story centroid separates no better than the story score alone (AUC 0.91-0.92).
-    Where the earlier report's story scored 1.0-2.5 (no report 2.0) when the later one arrived, 20 pairs
-    are the same event and 19 are not. The misses are reactions and follow-ups days later that share few
-    words with the event, and events split into parallel stories. Sentence embeddings (all-MiniLM-L6-v2)
-    ran at 30-62 items/s and gave no held-out gain as a feature.
-
-Why not MinHash-LSH or SimHash
+Why an exact inverted index, not MinHash-LSH or SimHash
     They estimate plain Jaccard over shingles: made for near-duplicates and blind to rare-word weighting,
     which is what tells the same event told in other words from another event told in similar words. For
     one-paragraph items an exact inverted index over the window's rare words is also cheap (a few hundred
@@ -69,39 +39,35 @@ Memory
 from __future__ import annotations
 
 import heapq
-import html
 import math
 import operator
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
 from typing import Any
 
-from monitor.match.text import stem as snowball_stem
+from monitor.core.clock import as_utc
+from monitor.stories.scorer import Weights, pair_features, score, trained_weights
+from monitor.stories.words import item_words
 
 __all__ = [
-    "FEATURES",
-    "WEIGHTS",
     "Assignment",
     "ClusterParams",
     "StoryClusterer",
     "StoryDoc",
     "cluster_records",
-    "content_words",
     "doc_from_record",
-    "names",
 ]
 
 
 @dataclass(frozen=True)
 class ClusterParams:
-    """Knobs of the story clustering; `settings.StorySettings` fills them from `stories:` in the config."""
+    """Knobs of the story clustering; `stories:` in the config fills them."""
 
     window: timedelta = timedelta(hours=48)  # how far apart two reports of one event may be
     similarity: float = 0.1  # cosine below which two reports are never joined (nor scored)
-    join_score: float = 2.0  # logit of the learned pair score (see WEIGHTS) with which one member carries
+    join_score: float = 2.0  # logit of the pair score (monitor.stories.scorer) with which one member carries
     copy_similarity: float = 0.75  # plain Jaccard from which an item is a syndicated copy
     story_score: float = 2.5  # log of the summed odds of a story's likeliest reports that also carries
     story_members: int = 3  # how many of a story's likeliest reports that sum counts
@@ -135,6 +101,8 @@ class Assignment:
 
 @dataclass(slots=True, eq=False)  # hashed by identity: postings and candidate sums key on entries
 class _Entry:
+    """A window item: what the scorer reads of it (see `monitor.stories.scorer.ScoredItem`) and its story."""
+
     id: str
     story: str
     link: str | None
@@ -151,256 +119,6 @@ class _Entry:
     title_mass: float = 1.0  # sum of the title words' weights
 
 
-# --- text ----------------------------------------------------------------------------------------
-
-_TAG = re.compile(r"<[^>]*>")
-_WORD = re.compile(r"\w+(?:['’]\w+)*")  # then only those starting with a letter count (see _StemCache)
-_STOP = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "ago",
-        "all",
-        "also",
-        "am",
-        "amid",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "few",
-        "for",
-        "from",
-        "further",
-        "get",
-        "gets",
-        "got",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "him",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "latest",
-        "least",
-        "live",
-        "make",
-        "makes",
-        "many",
-        "may",
-        "me",
-        "more",
-        "most",
-        "much",
-        "my",
-        "new",
-        "news",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "one",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "out",
-        "over",
-        "own",
-        "per",
-        "said",
-        "same",
-        "say",
-        "says",
-        "she",
-        "should",
-        "since",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "two",
-        "under",
-        "until",
-        "up",
-        "update",
-        "updates",
-        "upon",
-        "us",
-        "very",
-        "via",
-        "video",
-        "was",
-        "watch",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "within",
-        "would",
-        "year",
-        "years",
-        "yet",
-        "you",
-        "your",
-        "s",
-        "t",
-        "mr",
-        "ms",
-        "mrs",
-    ]
-)
-
-
-def _plain(text: str) -> str:
-    if "<" in text or "&" in text:
-        text = html.unescape(_TAG.sub(" ", text))
-    return text
-
-
-class _StemCache(dict[str, str]):
-    """Lower-cased word -> Snowball stem, possessive dropped ("" for a stop word or a one-letter word):
-    "taxes" = "tax", "erupting" = "eruption" = "erupt", which a prefix cut or plural strip alone would keep
-    apart. A miss stems the word, so `_features` looks up a whole token list in C. Cleared when large."""
-
-    __slots__ = ()
-
-    def __missing__(self, word: str) -> str:
-        if len(self) > 200_000:
-            self.clear()
-        plain = word.replace("’", "'")
-        if plain.endswith("'s"):
-            plain = plain[:-2]
-        keep = len(plain) > 1 and plain[0].isalpha() and plain not in _STOP
-        stem = self[word] = snowball_stem(plain) if keep else ""
-        return stem
-
-
-_STEMS = _StemCache()
-
-
-# A capitalised word right after another word (or a comma): not at the start of a sentence or quote.
-_NAME = re.compile(r"(?<=[\w,]\s)[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’]+")
-
-
-def _features(
-    title: str, summary: str = ""
-) -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]:
-    """(content words, names, title words, numbers) of an item: see `content_words` and `names`."""
-    # Sets are filled in token order: the float sums downstream follow their iteration order.
-    stem = _STEMS.__getitem__
-    title, summary = _plain(title), _plain(summary)
-    title_tokens = _WORD.findall(title.lower())
-    summary_tokens = _WORD.findall(summary.lower())
-    title_words = set(map(stem, title_tokens))
-    title_words.discard("")
-    words = set(title_words)
-    words.update(map(stem, summary_tokens))
-    words.discard("")
-    numbers = frozenset(w for w in title_tokens + summary_tokens if w[0].isdigit())
-    capitalised = _NAME.findall(summary)
-    title_names = _NAME.findall(title)
-    if len(title_names) <= 0.5 * len(title_tokens):  # a Title Case headline is no evidence
-        capitalised += title_names
-    found = set(map(stem, map(str.lower, capitalised)))
-    found.discard("")
-    return frozenset(words), frozenset(found), frozenset(title_words), numbers
-
-
-def content_words(title: str, summary: str = "") -> frozenset[str]:
-    """Stems of the words of title and summary, stop words and one-letter words dropped."""
-    return _features(title, summary)[0]
-
-
-def names(title: str, summary: str = "") -> frozenset[str]:
-    """Stems of capitalised words that do not start a sentence: a cheap stand-in for named entities
-    (places, people, organisations) that works the same whatever the rule pack. A Title Case headline gives
-    no evidence (every word is capitalised there), so only its summary's names count."""
-    return _features(title, summary)[1]
-
-
-def _aware(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
-
-
-# --- pair scorer ---------------------------------------------------------------------------------
-
-FEATURES = (
-    "cosine", "title_cosine", "shared_names", "name_share", "hours", "log_hours", "same_outlet",
-    "shared_numbers", "title_contained",
-)  # fmt: skip
-# Logistic-regression weights (bias first) produced by bench/train_story_scorer.py on the even pairs.
-WEIGHTS: tuple[float, ...] = (
-    -1.5199, 5.9376, 1.7676, -0.0557, 1.8336, -0.3809, -0.4813, -1.8561, -0.4357, 2.1760,
-)  # fmt: skip
-_BIAS, _COEFFICIENTS = WEIGHTS[0], WEIGHTS[1:]
-
-
 def _cosine(a: _Entry, b: _Entry) -> float:
     small, large = (a.vector, b.vector) if len(a.vector) <= len(b.vector) else (b.vector, a.vector)
     dot = 0.0
@@ -409,93 +127,6 @@ def _cosine(a: _Entry, b: _Entry) -> float:
         if other is not None:
             dot += weight * other
     return dot / (a.norm * b.norm)
-
-
-# Upper end of each feature (all are >= 0; cosines and shares are <= 1 as every IDF weight is > 0): what
-# a feature not yet computed can add to the logit at most.
-_HIGHEST = {
-    "cosine": 1.0, "title_cosine": 1.0, "shared_names": math.inf, "name_share": 1.0, "hours": math.inf,
-    "log_hours": math.inf, "same_outlet": 1.0, "shared_numbers": math.inf, "title_contained": 1.0,
-}  # fmt: skip
-
-
-def _headroom(*pending: str) -> float:
-    """The most the `pending` features can add to the logit (`inf` when one is unbounded and weighs +);
-    a feature of negative weight adds at most 0, as every feature is >= 0."""
-    unknown = set(pending) - set(FEATURES)
-    if unknown:
-        raise ValueError(f"not features: {sorted(unknown)}")
-    return sum(
-        weight * _HIGHEST[name] if weight > 0 else 0.0
-        for name, weight in zip(FEATURES, _COEFFICIENTS, strict=True)
-        if name in pending
-    )
-
-
-# Headroom after each stage of `_pair_features` (see there), and the margin that keeps its early exits
-# exact: the logit's float sum and the staged one differ by far less than this.
-_AFTER_TIME = _headroom("title_cosine", "title_contained", "shared_names", "name_share", "shared_numbers")
-_AFTER_TITLE = _headroom("title_contained", "shared_names", "name_share", "shared_numbers")
-_AFTER_CONTAINED = _headroom("shared_names", "name_share", "shared_numbers")
-_MARGIN = 1e-6
-_W_COSINE, _W_HOURS, _W_LOG_HOURS, _W_OUTLET, _W_TITLE, _W_CONTAINED = (
-    _COEFFICIENTS[FEATURES.index(name)]
-    for name in ("cosine", "hours", "log_hours", "same_outlet", "title_cosine", "title_contained")
-)
-
-
-def _pair_features(a: _Entry, b: _Entry, cosine: float, floor: float = -math.inf) -> list[float] | None:
-    """General evidence that two reports tell the same event (see FEATURES); None as soon as the logit
-    (`_score`) provably stays below `floor`. Time and outlet come first (no set operation), then the
-    features in the order that, on the 2022 corpus, settles most pairs the soonest."""
-    need = floor - _BIAS - _MARGIN  # what the weighted features must reach for the logit to reach floor
-    hours = abs(a.ts - b.ts) / 3600.0
-    log_hours = math.log1p(hours)
-    same_outlet = 1.0 if a.outlet and a.outlet == b.outlet else 0.0
-    reached = (
-        _W_COSINE * cosine + _W_HOURS * (hours / 24.0) + _W_LOG_HOURS * log_hours + _W_OUTLET * same_outlet
-    )
-    if reached + _AFTER_TIME < need:
-        return None
-    av, bv = a.vector, b.vector
-    title_dot = 0.0
-    for word in a.title & b.title:
-        title_dot += av[word] * bv[word]
-    title_cosine = title_dot / (a.title_norm * b.title_norm)
-    reached += _W_TITLE * title_cosine
-    if reached + _AFTER_TITLE < need:
-        return None
-    inside_a = inside_b = 0.0
-    for word in a.title & b.words:
-        inside_a += av[word]
-    for word in b.title & a.words:
-        inside_b += bv[word]
-    contained = max(inside_a / a.title_mass, inside_b / b.title_mass)
-    reached += _W_CONTAINED * contained
-    if reached + _AFTER_CONTAINED < need:
-        return None
-    na = len(a.names & b.words)
-    nb = len(b.names & a.words)
-    share = max(na / len(a.names) if a.names else 0.0, nb / len(b.names) if b.names else 0.0)
-    return [
-        cosine,
-        title_cosine,
-        math.log1p(na + nb),
-        share,
-        hours / 24.0,
-        log_hours,
-        same_outlet,
-        math.log1p(len(a.numbers & b.numbers)),
-        contained,
-    ]
-
-
-def _score(features: list[float]) -> float:
-    """Logit of "same event" for a pair's features."""
-    return _BIAS + sum(map(operator.mul, _COEFFICIENTS, features))
-
-
-# --- clustering ----------------------------------------------------------------------------------
 
 
 class _LogSize(dict[int, float]):
@@ -517,6 +148,7 @@ class StoryClusterer:
     """Incremental story assignment over a sliding time window (see the module docstring)."""
 
     params: ClusterParams = field(default_factory=ClusterParams)
+    weights: Weights = field(default_factory=trained_weights)  # of the pair scorer
 
     def __post_init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
@@ -561,17 +193,18 @@ class StoryClusterer:
         entry.story, entry.copy_of = story, copy_of
         self._add(entry)
 
-    def pair_features(self, doc: StoryDoc, other_id: str) -> list[float] | None:
-        """The scorer's features of a not-yet-assigned item against a window item (None when that item is
-        not in the window): what `bench/train_story_scorer.py` fits the weights on."""
+    def pair_features(self, doc: StoryDoc, other_id: str, floor: float = -math.inf) -> list[float] | None:
+        """The scorer's features of an item, as if it arrived now, against a window item (None when that
+        item is not in the window, or when the pair's logit provably stays below `floor`): what
+        `bench/train_story_scorer.py` fits the weights on."""
         other = self._entries.get(other_id)
         if other is None:
             return None
         entry = self._entry(doc, self._time(doc))
-        return _pair_features(entry, other, _cosine(entry, other))
+        return pair_features(entry, other, _cosine(entry, other), floor, self.weights)
 
     def _entry(self, doc: StoryDoc, ts: float) -> _Entry:
-        words, found_names, title, numbers = _features(doc.title, doc.summary)
+        words, found_names, title, numbers = item_words(doc.title, doc.summary)
         vector, norm = self._vector(words)
         title_weights = list(map(vector.__getitem__, title))
         title_norm = math.sqrt(sum(map(operator.mul, title_weights, title_weights))) or 1.0
@@ -583,8 +216,9 @@ class StoryClusterer:
     # --- internals -------------------------------------------------------------------------------
 
     def _time(self, doc: StoryDoc) -> float:
-        if doc.published_at is not None:
-            return _aware(doc.published_at).timestamp()
+        published = as_utc(doc.published_at)
+        if published is not None:
+            return published.timestamp()
         return self._newest if self._newest is not None else datetime.now(UTC).timestamp()
 
     def _vector(self, words: frozenset[str]) -> tuple[dict[str, float], float]:
@@ -626,7 +260,7 @@ class StoryClusterer:
         for posting, weight in common:
             for other in posting.keys() & candidates:
                 dots[other] += weight * posting[other]
-        window, copy_floor, join = self._window, self._copy_floor, params.join_score
+        window, copy_floor, join, weights = self._window, self._copy_floor, params.join_score, self.weights
         bar = min(params.similarity, copy_floor) * norm
         passing = [(other, dot) for other, dot in dots.items() if dot >= bar]
         evidence = min(0.0, join)  # a member scored below even odds says nothing for its story
@@ -643,10 +277,10 @@ class StoryClusterer:
                 continue
             if similarity < params.similarity:
                 continue
-            features = _pair_features(entry, other, similarity, evidence)
+            features = pair_features(entry, other, similarity, evidence, weights)
             if features is None:
                 continue
-            logit = _score(features)
+            logit = score(features, weights)
             if logit < evidence:
                 continue
             story = reports.get(other.story)
@@ -728,12 +362,12 @@ class StoryClusterer:
 
 def _parse_time(value: object) -> datetime | None:
     if isinstance(value, datetime):
-        return _aware(value)
+        return as_utc(value)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return datetime.fromtimestamp(value, UTC)
     if isinstance(value, str) and value.strip():
         try:
-            return _aware(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
+            return as_utc(datetime.fromisoformat(value.strip().replace("Z", "+00:00")))
         except ValueError:
             return None
     return None

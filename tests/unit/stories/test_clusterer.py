@@ -3,42 +3,11 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from monitor.stories.clusterer import (
-    FEATURES,
-    ClusterParams,
-    StoryClusterer,
-    StoryDoc,
-    _cosine,
-    _pair_features,
-    _score,
-    cluster_records,
-    content_words,
-    names,
-)
-
-T0 = datetime(2020, 9, 27, 10, 0, tzinfo=UTC)
-SHELLING = (
-    "Azerbaijani artillery pounds Stepanakert as Karabakh fighting flares",
-    "Shells fell on residential districts of Stepanakert on Sunday, officials in Nagorno-Karabakh said.",
-)
-RETOLD = (
-    "Karabakh capital Stepanakert hit by Azerbaijani shelling",
-    "Residents of Stepanakert sheltered in basements after Azerbaijani artillery struck the city.",
-)
-DRONE = (
-    "Drone strike destroys power station near Stepanakert",
-    "An Azerbaijani drone hit a power station outside Stepanakert, cutting electricity, officials said.",
-)
-BUDGET = (
-    "Parliament passes budget after long night session",
-    "Lawmakers approved spending plans for next year.",
-)
-
-
-def doc(id: str, text: tuple[str, str], outlet: str, hours: float, link: str | None = None) -> StoryDoc:
-    return StoryDoc(id, text[0], text[1], outlet, link, T0 + timedelta(hours=hours))
+from monitor.stories.clusterer import ClusterParams, StoryClusterer, cluster_records
+from monitor.stories.scorer import score
+from tests.unit.stories.reports import BUDGET, DRONE, EXCHANGE, RETOLD, SHELLING, TRUCE, doc
 
 
 def test_same_event_in_other_words_joins_and_a_reprint_is_a_copy() -> None:
@@ -99,38 +68,6 @@ def test_records_stream_in_order_with_links_canonicalised() -> None:
     assert out == [("1", "https://w.example/a", "1", None), ("2", "https://m.example/b", "1", "1")]
 
 
-def test_names_skip_sentence_starts_and_title_case_headlines() -> None:
-    """Capitalised words count as names except at a sentence start and in Title Case headlines."""
-    assert names("Missiles hit Kyiv as Zelensky meets Biden", "Officials said. Ukraine held.") == {
-        "kyiv",
-        "zelenski",
-        "biden",
-    }
-    assert names("Missiles Hit Kyiv As Zelensky Meets Biden") == frozenset()
-
-
-def test_inflections_of_one_word_share_a_stem() -> None:
-    """Snowball stems make erupting/eruption and tax/taxes the same word, which a prefix cut kept apart."""
-    assert content_words("Volcano erupting, windfall tax", "") == content_words(
-        "Volcano eruption", "Windfall taxes"
-    )
-
-
-def test_a_name_that_opens_one_headline_is_still_shared_evidence() -> None:
-    """A name capitalised mid-sentence in one item counts as shared when the other item has the word anywhere."""
-    clusterer = StoryClusterer()
-    clusterer.assign(doc("a", ("Ardmore posts record profit as windfall levy looms", ""), "wire", 0))
-    shared = FEATURES.index("shared_names")
-    joined = clusterer.pair_features(
-        doc("b", ("Shareholders cheer as Ardmore posts record profit", ""), "daily", 1), "a"
-    )
-    alone = clusterer.pair_features(
-        doc("c", ("Record profit for a rival as investors cheer", ""), "desk", 2), "a"
-    )
-    assert joined is not None and alone is not None
-    assert (joined[shared] > 0, alone[shared]) == (True, 0.0)
-
-
 def test_the_learned_score_falls_with_time_so_a_strict_bar_keeps_a_late_retelling_apart() -> None:
     """Time enters the pair score: with a bar above the default, a retelling an hour later still joins
     while the same words a day and a half later do not (at the default bar both join: the labelled pairs
@@ -156,27 +93,6 @@ def test_a_story_stays_open_while_a_member_is_inside_the_window() -> None:
     assert (first.story, second.story, third.story) == ("a", "a", "a")
 
 
-TRUCE = [
-    (
-        "Karabakh truce agreed after talks in Moscow",
-        "Armenia and Azerbaijan agreed a humanitarian ceasefire after ten hours of talks hosted by Russia.",
-    ),
-    (
-        "Armenia and Azerbaijan accept humanitarian ceasefire",
-        "The ceasefire, brokered in Moscow, allows prisoners and bodies to be exchanged, the Red Cross said.",
-    ),
-    (
-        "Red Cross to oversee prisoner exchange under Karabakh ceasefire",
-        "Prisoners and bodies are to be exchanged under the truce that was agreed in Moscow.",
-    ),
-]
-EXCHANGE = (
-    "Karabakh ceasefire holds on its first day",
-    "Armenian officials said the humanitarian truce agreed in Moscow was mostly respected, with exchanges of "
-    "bodies planned.",
-)
-
-
 def test_several_reports_that_each_resemble_a_follow_up_somewhat_outweigh_one() -> None:
     """The story score sums the odds of the story's likeliest reports: with bars set just above what any
     single report gives, the follow-up joins on the evidence of three, and not when only one counts."""
@@ -193,7 +109,7 @@ def test_several_reports_that_each_resemble_a_follow_up_somewhat_outweigh_one() 
     for number in range(len(TRUCE)):
         features = probe.pair_features(follow_up, f"t{number}")
         assert features is not None
-        logits.append(_score(features))
+        logits.append(score(features))
     best = max(logits)
     summed = math.log(sum(math.exp(logit) for logit in logits))
     assert min(logits) > 0 and summed > best + 0.5  # each member is some evidence, together far more
@@ -220,36 +136,13 @@ def test_reprints_of_one_report_count_once_in_the_story_score() -> None:
         assert clusterer.assign(doc("f", accuses, "desk", 20)).story == "f"
 
 
-def test_the_early_exit_of_the_pair_score_never_drops_a_pair_that_reaches_the_floor() -> None:
-    """`_pair_features` may stop early only when the full logit is provably below the floor, and otherwise
-    gives exactly the full features."""
-    texts = [SHELLING, RETOLD, DRONE, BUDGET, *TRUCE, EXCHANGE]
-    clusterer = StoryClusterer()
-    for number, text in enumerate(texts):
-        clusterer.restore(doc(f"i{number}", text, f"outlet{number % 3}", number * 5.0), story=f"i{number}")
-    entries = list(clusterer._entries.values())
-    checked = 0
-    for a in entries:
-        for b in entries:
-            if a is b:
-                continue
-            full = _pair_features(a, b, _cosine(a, b))
-            assert full is not None
-            logit = _score(full)
-            for floor in (-4.0, -1.0, 0.0, logit - 1e-3, logit, logit + 1e-3, 2.0, 4.0):
-                early = _pair_features(a, b, _cosine(a, b), floor)
-                assert early == full if logit >= floor else early in (None, full)
-                checked += early is None
-    assert checked > 0  # some pairs did stop early
-
-
 def test_one_report_that_clears_the_pair_bar_carries_the_item_whatever_the_story_bar() -> None:
     """`join_score` alone suffices: a single strong match joins even when the story bar is out of reach."""
     probe = StoryClusterer()
     probe.assign(doc("a", SHELLING, "wire", 0))
     features = probe.pair_features(doc("b", RETOLD, "daily", 0.5), "a")
     assert features is not None
-    logit = _score(features)
+    logit = score(features)
     for join_score, expected in ((logit - 0.01, "a"), (logit + 0.01, "b")):
         clusterer = StoryClusterer(ClusterParams(join_score=join_score, story_score=logit + 0.01))
         clusterer.assign(doc("a", SHELLING, "wire", 0))
