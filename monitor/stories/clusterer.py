@@ -48,6 +48,7 @@ from itertools import repeat
 from typing import Any
 
 from monitor.core.clock import as_utc
+from monitor.feeds.text import html_to_text
 from monitor.stories.scorer import Weights, pair_features, score, trained_weights
 from monitor.stories.words import item_words
 
@@ -84,7 +85,7 @@ class StoryDoc:
     """What clustering needs of an item; `id` is unique in the stream (feed+key in the daemon)."""
 
     id: str
-    title: str
+    title: str  # plain text, as `monitor.feeds.text.html_to_text` gives it (the parser, `doc_from_record`)
     summary: str = ""
     outlet: str = ""
     link: str | None = None  # canonical link
@@ -374,14 +375,15 @@ def _parse_time(value: object) -> datetime | None:
 
 
 def doc_from_record(record: Mapping[str, Any]) -> StoryDoc:
-    """An input record (`id, title, summary|description, link, published|date, outlet`) as a StoryDoc."""
+    """An input record (`id, title, summary|description, link, published|date, outlet`) as a StoryDoc: text
+    through the one HTML-to-text and links canonicalised, as the daemon's parser gives them."""
     from monitor.feeds.identity import canonical_url
 
     link = record.get("link")
     return StoryDoc(
         id=str(record.get("id")),
-        title=str(record.get("title") or ""),
-        summary=str(record.get("summary") or record.get("description") or ""),
+        title=html_to_text(record.get("title")),
+        summary=html_to_text(record.get("summary") or record.get("description")),
         outlet=str(record.get("outlet") or ""),
         link=canonical_url(link) if isinstance(link, str) and link.strip() else None,
         published_at=_parse_time(record.get("published") or record.get("date")),

@@ -9,7 +9,6 @@ the case.
 
 from __future__ import annotations
 
-import html
 import re
 from functools import cache
 from importlib.resources import files
@@ -27,14 +26,7 @@ def stopwords() -> frozenset[str]:
     return frozenset(word for word in map(str.strip, text.splitlines()) if word and not word.startswith("#"))
 
 
-_TAG = re.compile(r"<[^>]*>")
 _WORD = re.compile(r"\w+(?:['’]\w+)*")  # then only those starting with a letter count (see _StemCache)
-
-
-def _plain(text: str) -> str:
-    if "<" in text or "&" in text:
-        text = html.unescape(_TAG.sub(" ", text))
-    return text
 
 
 class _StemCache(dict[str, str]):
@@ -70,10 +62,9 @@ class ItemWords(NamedTuple):
 
 
 def item_words(title: str, summary: str = "") -> ItemWords:
-    """The words, names, title words and numbers of an item."""
+    """The words, names, title words and numbers of an item's plain text."""
     # Sets are filled in token order: the clusterer's float sums follow their iteration order.
     stem = _STEMS.__getitem__
-    title, summary = _plain(title), _plain(summary)
     title_tokens = _WORD.findall(title.lower())
     summary_tokens = _WORD.findall(summary.lower())
     title_words = set(map(stem, title_tokens))

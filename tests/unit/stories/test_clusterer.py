@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from monitor.stories.clusterer import ClusterParams, StoryClusterer, cluster_records
+from monitor.stories.clusterer import ClusterParams, StoryClusterer, cluster_records, doc_from_record
 from monitor.stories.scorer import score
 from tests.unit.stories.reports import BUDGET, DRONE, EXCHANGE, RETOLD, SHELLING, TRUCE, doc
 
@@ -147,3 +147,12 @@ def test_one_report_that_clears_the_pair_bar_carries_the_item_whatever_the_story
         clusterer = StoryClusterer(ClusterParams(join_score=join_score, story_score=logit + 0.01))
         clusterer.assign(doc("a", SHELLING, "wire", 0))
         assert clusterer.assign(doc("b", RETOLD, "daily", 0.5)).story == expected
+
+
+def test_records_are_made_plain_text_as_the_parser_makes_feed_items() -> None:
+    """Input records go through the one HTML-to-text: tags dropped, entities decoded, whitespace collapsed."""
+    record = {"id": 7, "title": "Talks on <b>Karabakh</b> &amp; the  corridor", "description": "<p>Held.</p>"}
+    assert (doc_from_record(record).title, doc_from_record(record).summary) == (
+        "Talks on Karabakh & the corridor",
+        "Held.",
+    )
