@@ -1,52 +1,71 @@
 """The words of an item as story clustering sees them: content words, names, title words and numbers.
 
-Words are Snowball stems ("taxes" = "tax", "erupting" = "eruption" = "erupt", which a prefix cut or a
-plural strip alone would keep apart), with stop words, one-letter words and a trailing possessive dropped.
-A name is a word capitalised inside a sentence: a cheap stand-in for named entities (places, people,
-organisations) that works whatever the rule pack. It is found in the original text, since only it has
-the case.
+An item's plain text is folded and split into words exactly as the matcher does it (`monitor.match.text`:
+case, accents, compatibility forms, curly apostrophes, the hyphen family), so "Türkiye" and "Turkiye" are
+one word to both. Words are the matcher's Snowball stems ("taxes" = "tax",
+"erupting" = "eruption" = "erupt"), with stop words, one-letter words and a trailing possessive dropped.
+
+A name is a capitalised word inside a sentence: a cheap stand-in for named entities (places, people,
+organisations) that works whatever the rule pack. It is found in the text before folding, which alone
+has the case, and then folded and stemmed like every other word.
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache
-from importlib.resources import files
+from itertools import chain
+from pathlib import Path
 from typing import NamedTuple
 
+from monitor.match.text import fold, split_words
 from monitor.match.text import stem as snowball_stem
 
-__all__ = ["ItemWords", "content_words", "item_words", "names", "stopwords"]
+__all__ = ["STOPWORDS_FILE", "ItemWords", "content_words", "item_words", "names", "stopwords"]
+
+STOPWORDS_FILE = Path(__file__).parent / "data" / "stopwords.txt"
 
 
 @cache
 def stopwords() -> frozenset[str]:
-    """The stop words shipped in `data/stopwords.txt` (read on first use)."""
-    text = (files("monitor.stories") / "data" / "stopwords.txt").read_text(encoding="utf-8")
+    """The stop words shipped in `STOPWORDS_FILE` (read on first use)."""
+    text = STOPWORDS_FILE.read_text(encoding="utf-8")
     return frozenset(word for word in map(str.strip, text.splitlines()) if word and not word.startswith("#"))
 
 
-_WORD = re.compile(r"\w+(?:['’]\w+)*")  # then only those starting with a letter count (see _StemCache)
-
-
 class _StemCache(dict[str, str]):
-    """Lower-cased word -> its stem, possessive dropped ("" for a stop word or a one-letter word). A miss
-    stems the word, so `item_words` looks up a whole token list in C. Cleared when large."""
+    """Folded word -> its stem, possessive dropped ("" for a stop word, a one-letter word or a word that
+    starts with a digit). A miss stems the word, so `item_words` looks up a whole word list in C. Cleared
+    when large."""
 
     __slots__ = ()
 
     def __missing__(self, word: str) -> str:
         if len(self) > 200_000:
             self.clear()
-        plain = word.replace("’", "'")
-        if plain.endswith("'s"):
-            plain = plain[:-2]
+        plain = word[:-2] if word.endswith("'s") else word
         keep = len(plain) > 1 and plain[0].isalpha() and plain not in stopwords()
         stem = self[word] = snowball_stem(plain) if keep else ""
         return stem
 
 
 _STEMS = _StemCache()
+
+
+class _NameCache(dict[str, tuple[str, ...]]):
+    """Capitalised word as written -> the stems of its folded words (one, but for odd spellings). Cleared
+    when large."""
+
+    __slots__ = ()
+
+    def __missing__(self, name: str) -> tuple[str, ...]:
+        if len(self) > 100_000:
+            self.clear()
+        stems = self[name] = tuple(filter(None, map(_STEMS.__getitem__, split_words(fold(name)[0]))))
+        return stems
+
+
+_NAMES = _NameCache()
 
 # A capitalised word right after another word (or a comma): not at the start of a sentence or quote.
 _NAME = re.compile(r"(?<=[\w,]\s)[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’]+")
@@ -58,15 +77,15 @@ class ItemWords(NamedTuple):
     words: frozenset[str]  # stems of title and summary: see `content_words`
     names: frozenset[str]  # stems of its names: see `names`
     title: frozenset[str]  # stems of the title alone
-    numbers: frozenset[str]  # words that start with a digit, as written (lower-cased)
+    numbers: frozenset[str]  # folded words that start with a digit
 
 
 def item_words(title: str, summary: str = "") -> ItemWords:
     """The words, names, title words and numbers of an item's plain text."""
-    # Sets are filled in token order: the clusterer's float sums follow their iteration order.
+    # Sets are filled in word order: the clusterer's float sums follow their iteration order.
     stem = _STEMS.__getitem__
-    title_tokens = _WORD.findall(title.lower())
-    summary_tokens = _WORD.findall(summary.lower())
+    title_tokens = split_words(fold(title)[0])
+    summary_tokens = split_words(fold(summary)[0])
     title_words = set(map(stem, title_tokens))
     title_words.discard("")
     words = set(title_words)
@@ -77,9 +96,8 @@ def item_words(title: str, summary: str = "") -> ItemWords:
     title_names = _NAME.findall(title)
     if len(title_names) <= 0.5 * len(title_tokens):  # a Title Case headline is no evidence
         capitalised += title_names
-    found = set(map(stem, map(str.lower, capitalised)))
-    found.discard("")
-    return ItemWords(frozenset(words), frozenset(found), frozenset(title_words), numbers)
+    found = frozenset(chain.from_iterable(map(_NAMES.__getitem__, capitalised)))
+    return ItemWords(frozenset(words), found, frozenset(title_words), numbers)
 
 
 def content_words(title: str, summary: str = "") -> frozenset[str]:
