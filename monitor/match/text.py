@@ -157,9 +157,13 @@ def word_spans(folded: str, origin: list[int] | None) -> list[tuple[int, int]]:
     return [(origin[m.start()], origin[m.end() - 1] + 1) for m in _WORD.finditer(folded)]
 
 
+# Without an underscore in the text, \w matches exactly what [^\W_] does, and re tests it faster.
+_WORD_NO_UNDERSCORE = re.compile(r"\w+(?:'\w+)*")
+
+
 def split_words(folded: str) -> list[str]:
     """The words of already folded text, without offsets: the cheap path used per item by the matcher."""
-    return _WORD.findall(folded)
+    return (_WORD if "_" in folded else _WORD_NO_UNDERSCORE).findall(folded)
 
 
 def words(text: str) -> list[str]:

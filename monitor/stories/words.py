@@ -2,8 +2,8 @@
 
 An item's plain text is folded and split into words exactly as the matcher does it (`monitor.match.text`:
 case, accents, compatibility forms, curly apostrophes, the hyphen family), so "Türkiye" and "Turkiye" are
-one word to both. Words are the matcher's Snowball stems ("taxes" = "tax",
-"erupting" = "eruption" = "erupt"), with stop words, one-letter words and a trailing possessive dropped.
+one word to both. Words are the matcher's Snowball stems ("taxes" = "tax", "erupting" = "eruption" =
+"erupt"), with stop words, one-letter words and a trailing possessive dropped.
 
 A name is a capitalised word inside a sentence: a cheap stand-in for named entities (places, people,
 organisations) that works whatever the rule pack. It is found in the text before folding, which alone
@@ -67,8 +67,9 @@ class _NameCache(dict[str, tuple[str, ...]]):
 
 _NAMES = _NameCache()
 
-# A capitalised word right after another word (or a comma): not at the start of a sentence or quote.
-_NAME = re.compile(r"(?<=[\w,]\s)[A-ZÀ-ÖØ-ÞĀ-Ž][\w'’]+")
+# A capitalised word right after another word (or a comma): not at the start of a sentence or quote. The
+# capital comes first and the look-behind after it, so the search skips to capitals in C.
+_NAME = re.compile(r"[A-ZÀ-ÖØ-ÞĀ-Ž](?<=[\w,]\s.)[\w'’]+")
 
 
 class ItemWords(NamedTuple):

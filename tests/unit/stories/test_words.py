@@ -33,8 +33,8 @@ def test_stop_words_one_letter_words_and_possessives_are_dropped() -> None:
 
 
 def test_words_fold_as_the_matcher_folds_them() -> None:
-    """ "Türkiye" and "Turkiye" (and curly or straight apostrophes, accents, full-width letters) are one word
-    to the clusterer, in content words and in names, and it is the matcher's folded, stemmed word."""
+    """To the clusterer "Türkiye" and "Turkiye" (and curly or straight apostrophes, accents, full-width
+    letters) are one word, in content words and in names, and it is the matcher's folded, stemmed word."""
     accented = ("Talks in Türkiye’s capital", "Officials met in Türkiye.")
     plain = ("Talks in Turkiye's capital", "Officials met in Turkiye.")
     assert content_words(*accented) == content_words(*plain)
