@@ -17,6 +17,6 @@ class SystemClock:
 
 def as_utc(value: datetime | None) -> datetime | None:
     """Databases such as SQLite hand back naive datetimes; everything here is UTC."""
-    if value is None:
-        return None
+    if value is None or value.tzinfo is UTC:
+        return value
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

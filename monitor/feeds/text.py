@@ -73,7 +73,9 @@ def html_to_text(value: object) -> str:
             text = "".join(parser.parts)
         except Exception:  # HTMLParser asserts on some malformed markup; never let one item break a poll
             text = html.unescape(_TAG.sub(" ", text))
-    return " ".join(_CONTROL.sub("", text).split())
+    if not text.isprintable():  # every character _CONTROL removes is unprintable: most text skips the scan
+        text = _CONTROL.sub("", text)
+    return " ".join(text.split())
 
 
 def clean_line(value: object) -> str:

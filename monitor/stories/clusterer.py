@@ -44,7 +44,7 @@ import operator
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from itertools import compress, repeat
+from itertools import repeat
 from typing import Any
 
 from monitor.core.clock import as_utc
@@ -263,7 +263,7 @@ class StoryClusterer:
                 dots[other] += weight * posting[other]
         window, copy_floor, join, weights = self._window, self._copy_floor, params.join_score, self.weights
         bar = min(params.similarity, copy_floor) * norm
-        passing = compress(dots.items(), map(operator.le, repeat(bar), dots.values()))  # dot >= bar, in C
+        passing = [(other, dot) for other, dot in dots.items() if dot >= bar]
         evidence = min(0.0, join)  # a member scored below even odds says nothing for its story
         copy: _Entry | None = None
         # story -> report (an original with its copies counts once) -> (logit, cosine) of its best member
