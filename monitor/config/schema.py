@@ -106,7 +106,7 @@ class RateLimitSettings(_Strict):
 
 class ChannelTemplates(_Strict):
     """Template files that replace the built-in ones for one channel, any subset (paths relative to the
-    config file's folder); the keys are `monitor.render.PARTS` and the fields are in README, Templates."""
+    config file's folder); the keys are `monitor.render.model.PARTS` and the fields are in README, Templates."""
 
     subject: str | None = None
     text: str | None = None

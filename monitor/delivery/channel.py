@@ -19,7 +19,7 @@ Which body a channel gets
     - a Markdown service whose converter decodes CommonMark's backslash escapes but not its entities
       (Google Chat, which escapes ``& < >`` itself; WhatsApp through Whapi or Evolution and Zoho Cliq,
       whose dialects have no escapes) gets `Message.markdown` with the entities written as backslash
-      escapes and ``[label](url)`` broken (`monitor.render.md_for_dialects`), so the converter writes
+      escapes and ``[label](url)`` broken (`monitor.render.escaping.md_for_dialects`), so the converter writes
       ``& < >`` as its dialect needs and cannot make feed text a link;
     - any other Markdown service gets `Message.markdown` as written (CommonMark).
 
@@ -34,7 +34,7 @@ Which body a channel gets
 Limits
     `Channel.limits` reads the plugin's ``body_maxlen``/``title_maxlen`` (a service without a title,
     ``title_maxlen`` 0, gets the subject prepended to the body), so the caller can render a message
-    that fits (`monitor.render.render(alert, limit=channel.limits)`) instead of letting Apprise or the
+    that fits (`monitor.render.fitting.render(alert, limit=channel.limits)`) instead of letting Apprise or the
     service cut it, possibly inside a link. For Markdown that is converted to HTML (an HTML service other
     than email), the body limit is lowered by a margin for the tags the conversion adds.
 
