@@ -65,6 +65,8 @@ def html_to_text(value: object) -> str:
     if not value:
         return ""
     text = str(value)
+    if text.isascii() and text.isprintable() and "  " not in text and "<" not in text and "&" not in text:
+        return text.strip()  # already one clean line: what the general path below would give
     if "<" in text or "&" in text:
         parser = _TextExtractor()
         try:
