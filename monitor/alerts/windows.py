@@ -7,13 +7,14 @@ Pure: no clock of its own; every method takes `now`.
 
 from __future__ import annotations
 
-import difflib
 import re
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
+
+from monitor.core.hints import closest
 
 __all__ = ["QuietHours", "RateLimit", "parse_clock_time", "parse_zone"]
 
@@ -48,10 +49,10 @@ def parse_zone(value: object) -> zoneinfo.ZoneInfo:
         if name and not name.startswith(("/", ".")) and ".." not in name:
             return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        pass
+        pass  # not a zone: the error below says so, with the nearest name
     names = {n.lower(): n for n in _zone_names()}
-    close = difflib.get_close_matches(name.lower(), list(names), n=1, cutoff=0.6)
-    hint = f"; did you mean '{names[close[0]]}'?" if close else ""
+    close = closest(name.lower(), names)
+    hint = f"; did you mean '{names[close]}'?" if close else ""
     raise ValueError(
         f"{name!r} is not an IANA time zone{hint} (write it like Europe/Berlin, America/New_York or UTC)"
     )

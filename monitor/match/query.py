@@ -19,13 +19,13 @@ consecutive tokens by stem and may contain wildcards. Errors raise :class:`Query
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
 from monitor.core.errors import QueryError
+from monitor.core.hints import closest
 from monitor.match.text import fold, stem, words
 
 FIELDS = ("title", "summary", "content")
@@ -197,8 +197,8 @@ def _classify_word(query: str, word: str, col: int) -> list[_Tok]:
     if m:
         field = m.group(1).lower()
         if field not in FIELDS:
-            close = difflib.get_close_matches(field, FIELDS, n=1)
-            hint = f"; did you mean '{close[0]}:'?" if close else ""
+            close = closest(field, FIELDS)
+            hint = f"; did you mean '{close}:'?" if close else ""
             raise QueryError(
                 f"unknown field '{m.group(1)}:' (fields are {', '.join(FIELDS)}){hint}", query, col
             )
@@ -381,8 +381,8 @@ class _Parser:
     def check_name(self, tok: _Tok, kind: str, sigil: str, known: Collection[str] | None) -> None:
         if known is None or tok.text in known:
             return
-        close = difflib.get_close_matches(tok.text, list(known), n=1)
-        hint = f"; did you mean '{sigil}{close[0]}'?" if close else ""
+        close = closest(tok.text, known)
+        hint = f"; did you mean '{sigil}{close}'?" if close else ""
         listing = "" if close else f" (known: {', '.join(sorted(known)) or 'none defined'})"
         raise self.error(f"unknown {kind} '{sigil}{tok.text}'{hint}{listing}", tok.column)
 

@@ -18,7 +18,6 @@ Sandbox
 
 from __future__ import annotations
 
-import difflib
 import re
 import threading
 import traceback
@@ -31,6 +30,7 @@ from typing import Any
 from jinja2 import FunctionLoader, StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
+from monitor.core.hints import did_you_mean
 from monitor.render.escaping import FINALIZERS
 from monitor.render.fields import alert_fields, digest_fields
 from monitor.render.model import NOTICE_PARTS, PARTS, Alert, Digest, OtherSource
@@ -160,8 +160,7 @@ def _describe_runtime_error(exc: BaseException, filename: str | None, fields: Se
     if isinstance(exc, TemplateError) and "is undefined" in str(exc):
         text = exc.message or str(exc)
         name = _UNDEFINED_NAME.match(text)
-        close = difflib.get_close_matches(name.group(1), fields, n=1) if name else []
-        hint = f"; did you mean '{close[0]}'?" if close else ""
+        hint = did_you_mean(name.group(1), fields) if name else ""
         return f"{where}{text}{hint} (the fields are listed in README, section Templates)"
     return f"{where}{type(exc).__name__}: {exc}"
 

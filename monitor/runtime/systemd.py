@@ -18,4 +18,4 @@ def sd_notify(state: str) -> None:
             sock.connect(address)
             sock.sendall(state.encode())
         except OSError:
-            pass
+            pass  # systemd went away (stop, reload of the manager): notifying is best effort
