@@ -30,8 +30,12 @@ def words(text: str) -> set[str]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, required=True, help="folder with {sep,nov}{.jsonl,.match.jsonl,.cluster.jsonl}")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", type=Path, required=True, help="folder with {sep,nov}{.jsonl,.match.jsonl,.cluster.jsonl}"
+    )
     args = parser.parse_args()
     rng = random.Random(20221206)
     print("id_a\tid_b\tsampled_as")
@@ -40,8 +44,8 @@ def main() -> int:
         for line in (args.data / f"{name}.jsonl").open():
             r = json.loads(line)
             items[r["id"]] = r
-        conflict = [json.loads(l)["id"] for l in (args.data / f"{name}.match.jsonl").open()
-                    if json.loads(l)["topics"]]  # fmt: skip
+        matched = (json.loads(line) for line in (args.data / f"{name}.match.jsonl").open())
+        conflict = [r["id"] for r in matched if r["topics"]]
         story = {}
         for line in (args.data / f"{name}.cluster.jsonl").open():
             r = json.loads(line)

@@ -12,6 +12,7 @@ from monitor.cli.check import check_config
 from monitor.cli.classify import cluster_items, match_items
 from monitor.cli.exits import EX_CONFIG
 from monitor.cli.outbox import outbox
+from monitor.cli.replay import replay_items
 from monitor.cli.stories import stories
 from monitor.config import CONFIG_ENV, default_config_path, load_config
 from monitor.core.errors import ConfigError, MonitorError
@@ -26,6 +27,7 @@ examples:
   news-monitor match items.jsonl     classify items without touching the database
   echo '{{"id": 1, "title": "Truce collapses as shelling resumes"}}' | news-monitor match -
   news-monitor cluster items.jsonl   story assignment without the database (backtests)
+  news-monitor replay --all-watches items.jsonl   what the daemon would have sent for these items
   news-monitor stories --since 24h   recent stories with sources, topics and alert history
   news-monitor test-channel ops-email   send a test message; print the exact reason if it fails
   news-monitor outbox --status dead     deliveries given up; --retry ID queues one again
@@ -43,7 +45,11 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="default INFO; WARNING for match, cluster and replay, whose logs go to stderr",
+    )
     parser.add_argument(
         "--log-format", choices=["json", "console"], help="default: console on a terminal, JSON otherwise"
     )
@@ -99,6 +105,26 @@ def _parser() -> argparse.ArgumentParser:
         help="JSON Lines file of items in publication order (id, title, summary|description, link, "
         "published, outlet), an RSS/Atom file, or - for stdin (default)",
     )
+    replay = add(
+        "replay",
+        "Backtest: run items (in publication order) through the daemon's own match, story and alert-policy "
+        "steps on a throw-away database, the clock at each item's publication time; one JSON line per "
+        'message it would queue (before channel routing): {"at", "watch", "story", "kind": '
+        'alert|update|phase, "severity", "topics", "item", "title", "reasons"}; a summary on stderr.',
+    )
+    replay.add_argument(
+        "inputs",
+        nargs="*",
+        default=["-"],
+        metavar="INPUT",
+        help="JSON Lines file of items in publication order (id, title, summary|description, content, "
+        "link, published|date, outlet), an RSS/Atom file, or - for stdin (default)",
+    )
+    replay.add_argument(
+        "--all-watches",
+        action="store_true",
+        help="switch on every watch of the rule pack, also those shipped with enabled: false",
+    )
     stories = add("stories", "List recent stories with their sources, topics and alert history.")
     stories.add_argument(
         "--since", default="48h", metavar="DURATION", help="stories updated within this time (default 48h)"
@@ -131,12 +157,14 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     json_logs = None if args.log_format is None else args.log_format == "json"
-    logging_setup.configure(args.log_level, json=json_logs)
+    # match, cluster and replay write data to stdout: their logs go to stderr, and only problems by default
+    data_out = args.command in ("match", "cluster", "replay")
+    level = args.log_level or ("WARNING" if data_out else "INFO")
+    logging_setup.configure(level, json=json_logs, stream=sys.stderr if data_out else None)
     try:
         path = args.config or default_config_path()
         # match and cluster only classify text: they need neither the channels nor the templates checked
-        pure = args.command in ("match", "cluster")
-        if pure:
+        if data_out:
             config = load_config(path)
         else:
             from monitor.runtime import configuration  # deferred: imports Apprise and Jinja
@@ -148,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             return match_items(config, args.inputs, explain=args.explain)
         if args.command == "cluster":
             return cluster_items(config, args.inputs)
+        if args.command == "replay":
+            return replay_items(config, args.inputs, all_watches=args.all_watches)
         if args.command == "stories":
             return stories(config, since=args.since, limit=args.limit, as_json=args.json)
         if args.command == "test-channel":

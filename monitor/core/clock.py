@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -13,6 +14,16 @@ class Clock(Protocol):
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
+
+
+@dataclass
+class SetClock:
+    """A clock that stands where it was last set: `replay` sets it to each item's publication time."""
+
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
 
 
 def as_utc(value: datetime | None) -> datetime | None:

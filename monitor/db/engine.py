@@ -17,8 +17,9 @@ from monitor.core.errors import ConfigError
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def make_engine(url: str) -> Engine:
-    """SQLite gets WAL, full fsync, a busy timeout and foreign keys; other URLs are used as given."""
+def make_engine(url: str, *, durable: bool = True) -> Engine:
+    """SQLite gets WAL, full fsync, a busy timeout and foreign keys; other URLs are used as given.
+    `durable=False` (a throw-away database, as `replay` uses) skips the fsync: a crash loses nothing of value."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -30,7 +31,7 @@ def make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30})
-        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "connect", _sqlite_connect if durable else _sqlite_connect_scratch)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     try:
@@ -54,6 +55,11 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=30000", "foreign_keys=ON"):
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
+
+
+def _sqlite_connect_scratch(dbapi_connection: Any, record: Any) -> None:
+    _sqlite_connect(dbapi_connection, record)
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
 
 
 def _sqlite_begin(connection: Any) -> None:

@@ -97,13 +97,19 @@ def _process(deps: Deps, feed: FeedSettings, outcome: FetchResult | FeedError, s
         except FeedError as error:
             _record_failure(deps, feed, error, summary)
             return
-        added, queued, deferred = store_items(deps, feed.name, _new_items(deps, feed.name, parsed.items))
+        stored = store_items(deps, feed.name, _new_items(deps, feed.name, parsed.items))
         summary.items_seen += len(parsed.items)
-        summary.items_new += added
-        summary.alerts_queued += queued
+        summary.items_new += stored.added
+        summary.alerts_queued += stored.queued
         title = parsed.title
-        retry_in_full = deferred > 0  # so the next poll neither gets a 304 nor skips the same body
-        log.info("feed.fetched", items=len(parsed.items), new=added, alerts_queued=queued, deferred=deferred)
+        retry_in_full = stored.deferred > 0  # so the next poll neither gets a 304 nor skips the same body
+        log.info(
+            "feed.fetched",
+            items=len(parsed.items),
+            new=stored.added,
+            alerts_queued=stored.queued,
+            deferred=stored.deferred,
+        )
     deps.store.record_success(
         feed.name,
         now=now,

@@ -4,13 +4,13 @@ the outbox rows they route, so a crash anywhere loses no alert and repeats none.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from monitor.alerts.policy import decide
 from monitor.alerts.routing import Disposition, admits, dispose, route_for
 from monitor.core.errors import ConcurrentUpdate
 from monitor.db.records import NewItem, StoryView
 from monitor.db.unit import ItemUnit
-from monitor.match import MatchResult
 from monitor.match.rules import NotifyRoute
 from monitor.pipeline.deps import Deps
 from monitor.stories.clusterer import StoryClusterer, StoryDoc
@@ -32,21 +32,47 @@ def sync_stories(deps: Deps) -> int:
     return len(rows)
 
 
-def store_items(deps: Deps, feed: str, items: list[NewItem]) -> tuple[int, int, int]:
-    """Store each new item, in publication order, with its story and alert decisions in one transaction.
-    Returns (items stored, outbox rows queued, items deferred to the next poll)."""
+@dataclass(frozen=True)
+class Message:
+    """A message an alert decision queued, before channel routing (what `news-monitor replay` prints)."""
+
+    watch: str
+    story: int
+    item: str  # the item's key in its feed
+    title: str
+    kind: str  # "first", "update"
+    level: str | None
+    topics: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+@dataclass
+class Stored:
+    """What `store_items` did: items stored, outbox rows queued, items deferred to the next poll, and the
+    messages decided (committed ones only)."""
+
+    added: int = 0
+    queued: int = 0
+    deferred: int = 0
+    messages: list[Message] = field(default_factory=list)
+
+
+def store_items(deps: Deps, feed: str, items: list[NewItem]) -> Stored:
+    """Store each new item, in publication order, with its story and alert decisions in one transaction."""
     sync_stories(deps)
     now = deps.clock.now()
-    added = queued = deferred = 0
+    out = Stored()
     for new in sorted(items, key=lambda n: n.published_at or now):
+        messages: list[Message] = []
         try:
             with deps.store.item_unit(now) as unit:
                 item_id = unit.add_item(feed, new)
                 if item_id is None:
                     continue  # another instance stored it first: its story and alerts are theirs
                 story = _join_story(deps, unit, feed, item_id, new)
-                queued += _decide_alerts(deps, unit, story, item_id, new.match)
-            added += 1
+                out.queued += _decide_alerts(deps, unit, story, item_id, new, messages)
+            out.added += 1
+            out.messages += messages
         except Exception as error:
             # Nothing of the item was stored, but the clusterer already indexed it: rebuild the index
             # from the database, which is the truth, so no later item joins a story that does not exist.
@@ -55,9 +81,9 @@ def store_items(deps: Deps, feed: str, items: list[NewItem]) -> tuple[int, int, 
             sync_stories(deps)
             if not isinstance(error, ConcurrentUpdate):
                 raise
-            deferred += 1
+            out.deferred += 1
             deps.log.warning("item.deferred", feed=feed, key=new.key, reason=str(error))
-    return added, queued, deferred
+    return out
 
 
 def _join_story(deps: Deps, unit: ItemUnit, feed: str, item_id: int, new: NewItem) -> StoryView:
@@ -87,10 +113,11 @@ def _join_story(deps: Deps, unit: ItemUnit, feed: str, item_id: int, new: NewIte
 
 
 def _decide_alerts(
-    deps: Deps, unit: ItemUnit, story: StoryView, item_id: int, match: MatchResult | None
+    deps: Deps, unit: ItemUnit, story: StoryView, item_id: int, new: NewItem, messages: list[Message]
 ) -> int:
     """Ask the policy about every watch this item matched or that already follows the story, then routing
     which of the watch's channels get the alert, and whether at once or held (same transaction)."""
+    match = new.match
     watches = {w.name: w for w in deps.config.rules.watches if w.enabled}
     hits = {hit.name: hit for hit in (match.watches if match else []) if hit.name in watches}
     states = unit.watch_states(story.id)
@@ -109,6 +136,10 @@ def _decide_alerts(
         state = decision.state
         unit.save_state(name, story.id, state, alerted=decision.kind is not None)
         if decision.kind is not None:
+            reasons = tuple(decision.reasons)
+            messages.append(
+                Message(name, story.id, new.key, new.title, decision.kind, state.level, state.topics, reasons)
+            )
             holds = _route(deps, unit, watches[name].routes, state.level, state.topics)
             queued += unit.queue(
                 watch=name,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
 
@@ -35,9 +35,11 @@ def _redact_event(_logger: Any, _name: str, event: dict[str, Any]) -> dict[str, 
     return {k: redact(v) if isinstance(v, str) else v for k, v in event.items()}
 
 
-def configure(level: str = "INFO", json: bool | None = None) -> None:
+def configure(level: str = "INFO", json: bool | None = None, stream: TextIO | None = None) -> None:
+    """`stream` defaults to stdout (the journal); commands whose stdout is data log to stderr."""
+    stream = stream or sys.stdout
     if json is None:
-        json = not sys.stdout.isatty()
+        json = not stream.isatty()
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -54,7 +56,7 @@ def configure(level: str = "INFO", json: bool | None = None) -> None:
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -167,5 +167,6 @@ def test_a_crash_while_deciding_leaves_no_phantom_in_the_story_index(
         with pytest.raises(RuntimeError):
             store_items(deps, "wire", [new])
     assert len(deps.clusterer) == 0 and deps.store.known_keys("wire", ["k1"]) == set()
-    assert store_items(deps, "wire", [new]) == (1, 0, 0)
+    stored = store_items(deps, "wire", [new])
+    assert (stored.added, stored.queued, stored.deferred) == (1, 0, 0)
     assert len(deps.clusterer) == 1

@@ -1,0 +1,86 @@
+"""`news-monitor replay`: the backtest contract, run as a user runs it, on the shipped config."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CONFIG = REPO / "config" / "monitor.yaml"
+KEYS = {"at", "watch", "story", "kind", "severity", "topics", "item", "title", "reasons"}
+
+# Invented reports (not from any outlet): one shelling told by two outlets, an unrelated item, and a
+# strike in Ukraine, whose watch ships disabled.
+ITEMS = [
+    {
+        "id": "a1",
+        "outlet": "wire-one",
+        "published": "2030-03-01T06:00:00Z",
+        "title": "Azerbaijani artillery shells Stepanakert overnight, Karabakh officials say",
+        "summary": "Heavy artillery fire hit residential districts of Stepanakert overnight.",
+    },
+    {
+        "id": "b1",
+        "outlet": "wire-two",
+        "published": "2030-03-01T06:20:00Z",
+        "title": "Stepanakert shelled overnight by Azerbaijani artillery, say Karabakh officials",
+        "summary": "Residential districts of Stepanakert were hit by heavy artillery fire overnight.",
+    },
+    {
+        "id": "c1",
+        "outlet": "wire-one",
+        "published": "2030-03-01T07:00:00Z",
+        "title": "Village bakery wins regional bread award",
+        "summary": "The judges praised its rye loaf.",
+    },
+    {
+        "id": "d1",
+        "outlet": "wire-two",
+        "published": "2030-03-02T09:00:00Z",
+        "title": "Russian missiles strike Kyiv power plant",
+        "summary": "Missile strikes on Kyiv cut power to thousands of homes, Ukrainian officials said.",
+    },
+]
+
+
+def run_replay(tmp_path: Path, *args: str) -> tuple[list[dict[str, object]], str, int]:
+    items = tmp_path / "items.jsonl"
+    items.write_text("".join(json.dumps(i) + "\n" for i in ITEMS), encoding="utf-8")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "replay", "-c", str(CONFIG), *args, str(items)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "TMPDIR": str(scratch)},
+    )
+    assert not list(scratch.iterdir()), "the throw-away database is deleted at the end"
+    return [json.loads(line) for line in result.stdout.splitlines()], result.stderr, result.returncode
+
+
+def test_one_message_per_story_at_the_items_time_and_a_summary_on_stderr(tmp_path: Path) -> None:
+    """The shelling alerts once, at its first report's publication time; the second outlet's report of it
+    and the unrelated item send nothing; the disabled Ukraine watch stays silent; stderr sums it up."""
+    messages, stderr, code = run_replay(tmp_path)
+    assert code == 0, stderr
+    assert [(m["watch"], m["kind"], m["item"]) for m in messages] == [("karabakh", "alert", "a1")]
+    (alert,) = messages
+    assert set(alert) == KEYS
+    assert alert["at"] == "2030-03-01T06:00:00+00:00"
+    assert "escalation" in alert["topics"] and alert["severity"] in ("high", "critical")
+    assert alert["reasons"], "every message says why it was sent"
+    assert "replay: 4 items over 2 day(s); 1 messages about 1 stories" in stderr
+    assert "karabakh: 1 messages, 0.5 a day (alert 1)" in stderr
+
+
+def test_all_watches_switches_on_a_watch_shipped_disabled(tmp_path: Path) -> None:
+    """--all-watches backtests the Ukraine watch, which the shipped pack keeps switched off."""
+    messages, stderr, code = run_replay(tmp_path, "--all-watches")
+    assert code == 0, stderr
+    assert [(m["watch"], m["item"]) for m in messages] == [("karabakh", "a1"), ("ukraine", "d1")]
+    assert "ukraine: 1 messages" in stderr
