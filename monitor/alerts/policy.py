@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 
 from monitor.core.severity import level_rank
 
@@ -30,6 +31,7 @@ class AlertPolicy:
     min_sources: int = 1  # independent sources a story needs before its first alert
     update_on: frozenset[str] = frozenset({"severity", "topic"})  # the changes that send an update
     update_at_sources: int | None = None  # one update when the story reaches this many sources
+    max_age: timedelta = timedelta(hours=24)  # an item published longer ago than this when seen never alerts
 
 
 def _max_level(a: str | None, b: str | None) -> str | None:

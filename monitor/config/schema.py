@@ -157,6 +157,9 @@ class AlertPolicySettings(_Strict):
     min_sources: int = Field(default=1, ge=1, le=100)  # independent outlets needed before the first alert
     update_on: list[UpdateReason] = Field(default_factory=lambda: ["severity", "topic"])
     update_at_sources: int | None = Field(default=None, ge=2, le=1000)  # one update when this many carry it
+    # an item published longer than this before it is first seen never alerts (it still joins its story):
+    # a new feed's backlog or an outlet's late batch does not flood anyone
+    max_age: Duration = Field(default=timedelta(hours=24), gt=timedelta(0))
 
 
 class AlertSettings(_Strict):

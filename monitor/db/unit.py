@@ -108,6 +108,20 @@ class ItemUnit:
             for row in rows
         }
 
+    def watch_item(self, story_id: int, watch: str) -> tuple[int, str, str] | None:
+        """The (id, key, title) of the story's latest item that matched `watch`: what an alert shows when
+        the item completing the story (a corroborating source) did not itself match the watch."""
+        rows = self._session.exec(
+            select(ItemRow.id, ItemRow.key, ItemRow.title, ItemRow.match)
+            .join(StoryItem, col(StoryItem.item_id) == col(ItemRow.id))
+            .where(StoryItem.story_id == story_id, col(ItemRow.match).is_not(None))
+            .order_by(col(ItemRow.id).desc())
+        ).all()
+        for item_id, key, title, match in rows:
+            if any(hit.get("name") == watch for hit in (match or {}).get("watches", [])):
+                return item_id or 0, key, title
+        return None
+
     def save_state(self, watch: str, story_id: int, state: WatchState, *, alerted: bool) -> None:
         row = self._session.get(AlertState, (watch, story_id)) or AlertState(watch=watch, story_id=story_id)
         row.level, row.topics = state.level, list(state.topics)

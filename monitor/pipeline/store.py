@@ -121,30 +121,39 @@ def _decide_alerts(
     watches = {w.name: w for w in deps.config.rules.watches if w.enabled}
     hits = {hit.name: hit for hit in (match.watches if match else []) if hit.name in watches}
     states = unit.watch_states(story.id)
+    age = unit.now - new.published_at if new.published_at else None
     queued = 0
     for name in dict.fromkeys([*hits, *states]):
         if name not in watches:
             continue
         hit = hits.get(name)
+        policy = deps.config.alert_policy(name)
+        if hit is not None and age is not None and age > policy.max_age:
+            # a backlog item: it joined the story (and counts as a source) but alerts nobody
+            deps.log.info("alert.skipped", watch=name, story=story.id, reason="older than alerts.max_age")
+            hit = None
         decision = decide(
             states.get(name),
             level=hit.severity if hit else None,
             topics=hit.topics if hit else [],
             sources=story.sources,
-            policy=deps.config.alert_policy(name),
+            policy=policy,
         )
         state = decision.state
         unit.save_state(name, story.id, state, alerted=decision.kind is not None)
         if decision.kind is not None:
+            # the alert shows the item that matched the watch, not a corroborating source that did not
+            shown = (item_id, new.key, new.title) if hit else unit.watch_item(story.id, name)
+            shown_id, key, title = shown or (item_id, new.key, new.title)
             reasons = tuple(decision.reasons)
             messages.append(
-                Message(name, story.id, new.key, new.title, decision.kind, state.level, state.topics, reasons)
+                Message(name, story.id, key, title, decision.kind, state.level, state.topics, reasons)
             )
             holds = _route(deps, unit, watches[name].routes, state.level, state.topics)
             queued += unit.queue(
                 watch=name,
                 story_id=story.id,
-                item_id=item_id,
+                item_id=shown_id,
                 channels=list(holds),
                 seq=state.alerts - 1,
                 kind=decision.kind,

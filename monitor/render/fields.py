@@ -103,6 +103,7 @@ def alert_fields(alert: Alert, form: str, cut: Cut = FULL) -> dict[str, Any]:
         "reasons": _clean_list(alert.reasons) if alert.update else [],
         "watch": plain(alert.watch),
         "place": plain(alert.place),
+        "subject_place": _subject_place(plain(alert.place), headline),
         "severity": plain(alert.severity) or "unknown",
         "tag": subject_tag(topics, alert.tag_priority),
         "topics": topics,
@@ -126,6 +127,14 @@ def alert_fields(alert: Alert, form: str, cut: Cut = FULL) -> dict[str, Any]:
         "cut": cut != FULL,
         "message_id": alert.message_id or "",
     }
+
+
+def _subject_place(place: str, headline: str) -> str:
+    """The place for the subject line, or "" when the headline already starts with it (no
+    "Nagorno-Karabakh: Nagorno-Karabakh: ...")."""
+    if place and headline.casefold().startswith(place.casefold()):
+        return ""
+    return place
 
 
 def _severity_rank(severity: str) -> int:

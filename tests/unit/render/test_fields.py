@@ -35,6 +35,23 @@ def test_subject_tag_is_the_highest_priority_topic(topics: list[str], place: str
 
 
 @pytest.mark.parametrize(
+    ("headline", "expected"),
+    [
+        ("Nagorno-Karabakh: shelling resumes", "[ESCALATION] Nagorno-Karabakh: shelling resumes"),
+        ("nagorno-karabakh shelled again", "[ESCALATION] nagorno-karabakh shelled again"),
+        (
+            "Shelling resumes in Nagorno-Karabakh",
+            "[ESCALATION] Nagorno-Karabakh: Shelling resumes in Nagorno-Karabakh",
+        ),
+        ("Karabakh: shelling resumes", "[ESCALATION] Nagorno-Karabakh: Karabakh: shelling resumes"),
+    ],
+)
+def test_subject_does_not_repeat_a_place_the_headline_starts_with(headline: str, expected: str) -> None:
+    """A headline that already opens with the place is not prefixed with it a second time."""
+    assert render(replace(ALERT, topics=["escalation"], headline=headline)).subject == expected
+
+
+@pytest.mark.parametrize(
     ("priority", "topics", "tag"),
     [
         ({"strike": 3, "protest": 1}, ["protest", "strike"], "STRIKE"),
