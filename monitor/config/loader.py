@@ -115,6 +115,7 @@ def _alert_policy(settings: AlertPolicySettings) -> AlertPolicy:
         min_sources=settings.min_sources,
         update_on=frozenset(settings.update_on),
         update_at_sources=settings.update_at_sources,
+        events_only=settings.events_only,
     )
 
 

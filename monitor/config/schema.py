@@ -157,6 +157,7 @@ class AlertPolicySettings(_Strict):
     min_sources: int = Field(default=1, ge=1, le=100)  # independent outlets needed before the first alert
     update_on: list[UpdateReason] = Field(default_factory=lambda: ["severity", "topic"])
     update_at_sources: int | None = Field(default=None, ge=2, le=1000)  # one update when this many carry it
+    events_only: bool = True  # commentary (analysis, opinion, live pages...) never opens a first alert
 
 
 class AlertSettings(_Strict):

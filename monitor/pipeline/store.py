@@ -105,6 +105,7 @@ def _decide_alerts(
             topics=hit.topics if hit else [],
             sources=story.sources,
             policy=deps.config.alert_policy(name),
+            commentary=match.genre.kind if match and match.genre else None,
         )
         state = decision.state
         unit.save_state(name, story.id, state, alerted=decision.kind is not None)
