@@ -5,6 +5,14 @@
     .venv/bin/python bench/genre.py score --half even   # tune on this half only
     .venv/bin/python bench/genre.py score --half odd    # held out: look once
     .venv/bin/python bench/genre.py score --half even --errors
+    .venv/bin/python bench/genre.py effect --start 2022-02-24 --end 2022-03-09
+
+`effect` estimates what events_only changes on a stretch of the corpus: every watch of the shipped rules
+switched on, items in publication order through the matcher and the story clusterer, and per watch the
+stories that would get a first alert with events_only off (a matching item joined them) and on (an event
+report joined them after a matching item, or a matching item is itself an event report), and how many
+first alerts come later than they would have. Updates and routing are left out (`news-monitor replay` has
+the whole policy).
 
 The sample: items of ../shared/corpus/news-2022.jsonl.gz that the shipped rules match (any topic, as
 `news-monitor match` reports them), outside the two reserved evaluation fortnights, 300 drawn with a fixed
@@ -131,6 +139,56 @@ def score(half: str, errors: bool) -> int:
     return 0
 
 
+def effect(start: date, end: date) -> int:
+    from dataclasses import replace
+
+    from monitor.stories.clusterer import StoryClusterer, cluster_records
+
+    config = load_config(ROOT / "config" / "monitor.yaml")
+    pack = config.rules
+    pack = pack.model_copy(update={"watches": [w.model_copy(update={"enabled": True}) for w in pack.watches]})
+    matcher = Matcher.compile(pack)
+    clusterer = StoryClusterer(replace(config.story_params))
+    items = [i for i in corpus() if start <= date.fromisoformat(i["date"][:10]) <= end]
+    items.sort(key=lambda i: i["date"])
+    genres: dict[str, object] = {}
+    hits: dict[str, list[str]] = {}
+    for item in items:
+        result = matcher.match(
+            title=item.get("title") or "", summary=item.get("description") or "", link=item.get("link") or ""
+        )
+        hits[item["id"]] = [h.name for h in result.watches]
+        genres[item["id"]] = result.genre or classify(
+            title=item.get("title") or "", summary=item.get("description") or "", link=item.get("link") or ""
+        )
+    opened_off: dict[tuple[str, str], str] = {}  # (watch, story) -> first item time, events_only off
+    opened_on: dict[tuple[str, str], str] = {}
+    matched: set[tuple[str, str]] = set()
+    records = ({**i, "published": i["date"]} for i in items)
+    for doc, assignment in cluster_records(records, clusterer):
+        story = assignment.story
+        at = str(doc.published_at)[:16]
+        for watch in hits[doc.id]:
+            matched.add((watch, story))
+            opened_off.setdefault((watch, story), at)
+        if genres[doc.id] is None:
+            for watch, s in list(matched):
+                if s == story:
+                    opened_on.setdefault((watch, story), at)
+    days = (end - start).days + 1
+    print(f"{len(items)} items {start}..{end} ({days} days), all watches on")
+    for watch in sorted({w for w, _ in opened_off}):
+        off = [k for k in opened_off if k[0] == watch]
+        on = [k for k in opened_on if k[0] == watch]
+        later = sum(1 for k in on if opened_on[k] > opened_off[k])
+        print(
+            f"  {watch}: first alerts {len(off)} ({len(off) / days:.1f}/day) with events_only off, "
+            f"{len(on)} ({len(on) / days:.1f}/day) on; {later} of those come later (an event report "
+            f"followed commentary)"
+        )
+    return 0
+
+
 def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -141,6 +199,9 @@ def main(argv: Iterable[str] | None = None) -> int:
     score_p = sub.add_parser("score")
     score_p.add_argument("--half", choices=("even", "odd", "all"), default="even")
     score_p.add_argument("--errors", action="store_true", help="list wrong ids with the cue that fired")
+    effect_p = sub.add_parser("effect")
+    effect_p.add_argument("--start", type=date.fromisoformat, default=date(2022, 2, 24))
+    effect_p.add_argument("--end", type=date.fromisoformat, default=date(2022, 3, 9))
     args = parser.parse_args(list(argv) if argv is not None else None)
     if not CORPUS.is_file():
         print(f"skipped: the corpus {CORPUS} is absent (it lives in ../shared beside the repository)")
@@ -149,6 +210,8 @@ def main(argv: Iterable[str] | None = None) -> int:
         return sample()
     if args.command == "show":
         return show(args.start, args.count)
+    if args.command == "effect":
+        return effect(args.start, args.end)
     return score(args.half, args.errors)
 
 
