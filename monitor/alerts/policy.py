@@ -6,6 +6,11 @@ First alert
     When a matching item has been seen and the story has at least `min_sources` independent sources (for
     users who want corroboration before being woken; 1 by default). Sources that join later count even if
     their own item does not match the watch: it is the story that is corroborated.
+    With `events_only` (the default), an item that is commentary rather than an event report (analysis,
+    opinion, a feature, a live page... : `monitor.match.genre`) does not open the first alert on its own:
+    the decision waits, and the first alert comes with the story's first event report, whether or not that
+    report matches the watch itself. Commentary still joins the story, counts as a source and goes to
+    digests; it only never wakes anyone first.
 Update (only after a first alert)
     - `severity`: the highest severity seen rises above the one last alerted (e.g. high → critical);
     - `topic`: a topic joins that was not alerted yet (a ceasefire story turns into an escalation);
@@ -32,6 +37,7 @@ class AlertPolicy:
     update_on: frozenset[str] = frozenset({"severity", "topic"})  # the changes that send an update
     update_at_sources: int | None = None  # one update when the story reaches this many sources
     max_age: timedelta = timedelta(hours=24)  # an item published longer ago than this when seen never alerts
+    events_only: bool = True  # commentary (an item with a genre) never opens a story's first alert
 
 
 def _max_level(a: str | None, b: str | None) -> str | None:
@@ -70,10 +76,12 @@ def decide(
     topics: Iterable[str],
     sources: int,
     policy: AlertPolicy,
+    commentary: str | None = None,
 ) -> Decision:
     """The decision for one (watch, story) after an item joined the story. `level`/`topics` are the
     watch's hit on that item (None/empty when the item did not match the watch); `sources` is the story's
-    independent source count including the item."""
+    independent source count including the item; `commentary` is the item's genre kind when it is not an
+    event report (e.g. "analysis"), else None."""
     state = state or WatchState()
     seen_topics = tuple(dict.fromkeys([*state.topics, *topics]))
     seen = replace(state, level=_max_level(state.level, level), topics=seen_topics)
@@ -82,6 +90,9 @@ def decide(
     if not seen.alerted:
         if sources < policy.min_sources:
             return Decision(kind=None, reasons=[f"waiting for {policy.min_sources} sources"], state=seen)
+        if commentary and policy.events_only:
+            reasons = [f"commentary ({commentary}): waits for an event report"]
+            return Decision(kind=None, reasons=reasons, state=seen)
         reasons = [f"story matched with severity {seen.level or 'unknown'}"]
         if policy.min_sources > 1:
             reasons.append(f"corroborated by {sources} independent sources")

@@ -25,7 +25,7 @@ def match_items(config: Config, inputs: list[str], *, explain: bool = False) -> 
             "summary": record.get("summary") or record.get("description") or "",
             "content": record.get("content") or "",
         }
-        result = matcher.match(**fields)
+        result = matcher.match(**fields, link=record.get("link") or "")
         if explain:
             out.write(render(record.get("id"), fields, result, color=color) + "\n\n")
         else:

@@ -65,6 +65,7 @@ def _feed_items(name: str, body: bytes) -> Iterator[dict[str, Any] | str]:
             "title": item.title,
             "summary": item.summary,
             "content": item.content,
+            "link": item.link or "",
         }
 
 

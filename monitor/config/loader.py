@@ -116,6 +116,7 @@ def _alert_policy(settings: AlertPolicySettings) -> AlertPolicy:
         update_on=frozenset(settings.update_on),
         update_at_sources=settings.update_at_sources,
         max_age=settings.max_age,
+        events_only=settings.events_only,
     )
 
 

@@ -160,6 +160,7 @@ class AlertPolicySettings(_Strict):
     # an item published longer than this before it is first seen never alerts (it still joins its story):
     # a new feed's backlog or an outlet's late batch does not flood anyone
     max_age: Duration = Field(default=timedelta(hours=24), gt=timedelta(0))
+    events_only: bool = True  # commentary (analysis, opinion, live pages...) never opens a first alert
 
 
 class AlertSettings(_Strict):

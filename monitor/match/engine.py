@@ -29,6 +29,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 from monitor.core.errors import QueryError
+from monitor.match.genre import Genre, classify
 from monitor.match.nodes import Compiled, ItemWords, Span, Words, build
 from monitor.match.presearch import Lexicon, Presearch, clauses, requirement
 from monitor.match.query import FIELDS, Node, Or, Term, parse, term_node, topic_refs
@@ -36,7 +37,7 @@ from monitor.match.results import Evidence, MatchResult, TopicSeverity, WatchHit
 from monitor.match.rules import RulePack
 from monitor.match.severity import CompiledSeverity, compile_severity, highest
 
-__all__ = ["Evidence", "MatchResult", "Matcher", "TopicSeverity", "WatchHit", "check_rules"]
+__all__ = ["Evidence", "Genre", "MatchResult", "Matcher", "TopicSeverity", "WatchHit", "check_rules"]
 
 MAX_TERM_EVIDENCE = 10  # per topic: the first spans that made it match
 MAX_ENTITY_EVIDENCE = 3  # per entity: its first mentions
@@ -164,8 +165,11 @@ class Matcher:
         slots = self._presearch.candidates(item.present)
         return [self._watches[s - first_watch].name for s in slots if s >= first_watch]
 
-    def match(self, *, title: str, summary: str = "", content: str = "") -> MatchResult:
-        """Classify one item: every topic it is flagged for, the watches that fire, entities, evidence."""
+    def match(self, *, title: str, summary: str = "", content: str = "", link: str = "") -> MatchResult:
+        """Classify one item: every topic it is flagged for, the watches that fire, entities, evidence,
+        and, when a topic or watch matched, its genre if it is commentary rather than an event report
+        (from title, summary and `link`: :mod:`monitor.match.genre`). An item that matched nothing gets
+        no genre, so its result keeps the four-key JSON shape."""
         item = ItemWords((title or "", summary or "", content or ""), self._lexicon.word_keys)
         if not item.present and not self._presearch.always:
             return MatchResult([], [], [], [])
@@ -217,7 +221,8 @@ class Matcher:
                 continue
             hits.append(WatchHit(watch.name, highest([severity[t].level for t in topics]), topics))
             why[f"watch:{watch.name}"] = _why(watch.root, ctx)
-        return MatchResult(matched_topics, hits, entity_labels, evidence, severity, why)
+        genre = classify(title=title, summary=summary, link=link) if matched_topics or hits else None
+        return MatchResult(matched_topics, hits, entity_labels, evidence, severity, why, genre)
 
 
 # --- compilation ---------------------------------------------------------------------------------

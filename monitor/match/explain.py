@@ -1,7 +1,8 @@
 """Human-readable explanation of one match (`news-monitor match --explain`): why an item was flagged.
 
 Per item: id and title; each matched topic with its level, score and the weighted reasons; the branch of
-each query that held; the watches that fired; the entities; and every field with evidence, quoted around
+each query that held; the watches that fired; the entities; the genre when the item is commentary (it
+does not open an alert on its own, see `monitor.alerts.policy`); and every field with evidence, quoted around
 the matched words, which are highlighted (ANSI bold on a terminal, »guillemets« otherwise).
 """
 
@@ -72,6 +73,10 @@ def render(item_id: object, fields: dict[str, str], result: MatchResult, *, colo
             lines.append(f"           because {why}")
     if result.entities:
         lines.append(f"  entities {', '.join(result.entities)}")
+    if result.genre is not None:
+        lines.append(
+            f"  genre    {result.genre.kind} (cue: {result.genre.cue}), does not open an alert on its own"
+        )
     by_field: dict[str, list[Evidence]] = {}
     for evidence in result.evidence:
         by_field.setdefault(evidence.field, []).append(evidence)

@@ -2,8 +2,9 @@
 
 The JSON keeps the keys of the public `match` contract (README, "Writing rules": `topics`, `watches`,
 `entities`, `evidence`) and adds, only when there is something to say, `severity` (per matched topic:
-score, level, reasons) and `why` (per matched topic and per fired watch, keyed `watch:NAME`: the branch of
-the query that made it true). Items that match nothing therefore keep the exact four-key shape.
+score, level, reasons), `why` (per matched topic and per fired watch, keyed `watch:NAME`: the branch of
+the query that made it true) and `genre` (`{"kind", "cue"}`: the item is commentary, not an event report;
+see `monitor.match.genre`). Items that match nothing therefore keep the exact four-key shape.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from monitor.match.genre import Genre
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class MatchResult:
     evidence: list[Evidence] = field(default_factory=list)
     severity: dict[str, TopicSeverity] = field(default_factory=dict)  # per matched topic
     why: dict[str, str] = field(default_factory=dict)  # topic name or "watch:NAME" → satisfied branch
+    genre: Genre | None = None  # set when a matched item is commentary rather than an event report
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -87,6 +91,8 @@ class MatchResult:
             out["severity"] = {name: s.to_json() for name, s in self.severity.items()}
         if self.why:
             out["why"] = dict(self.why)
+        if self.genre is not None:
+            out["genre"] = self.genre.to_json()
         return out
 
     @classmethod
@@ -100,6 +106,7 @@ class MatchResult:
             evidence=[Evidence.from_json(e) for e in data.get("evidence", [])],
             severity={name: TopicSeverity.from_json(s) for name, s in data.get("severity", {}).items()},
             why=dict(data.get("why", {})),
+            genre=Genre.from_json(data["genre"]) if data.get("genre") else None,
         )
 
     def watch(self, name: str) -> WatchHit | None:

@@ -135,7 +135,9 @@ def _new_items(deps: Deps, feed: str, items: Iterable[Item]) -> list[NewItem]:
     for key, item in keyed.items():
         if key in known or (links[key] and links[key] in known_links):
             continue
-        result = deps.matcher.match(title=item.title, summary=item.summary, content=item.content)
+        result = deps.matcher.match(
+            title=item.title, summary=item.summary, content=item.content, link=item.link or ""
+        )
         new.append(
             NewItem(
                 key=key,

@@ -138,6 +138,7 @@ def _decide_alerts(
             topics=hit.topics if hit else [],
             sources=story.sources,
             policy=policy,
+            commentary=match.genre.kind if match and match.genre else None,
         )
         state = decision.state
         unit.save_state(name, story.id, state, alerted=decision.kind is not None)

@@ -99,3 +99,25 @@ def test_non_text_fields_are_reported_and_skipped_and_a_bom_feed_is_read_as_a_fe
     result = run_match(str(feed))
     assert result.returncode == 0, result.stderr
     assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["g1"]
+
+
+def test_match_reads_the_link_and_reports_genre_only_for_matched_commentary() -> None:
+    """The record's link is read: a matched item on a live page carries "genre", the same text on a news
+    link does not, and an item matching nothing keeps the four-key shape even on an opinion link."""
+    items = [
+        {
+            "id": "live",
+            "title": "Artillery shelling hits Stepanakert",
+            "link": "https://n.example/world/live/1",
+        },
+        {"id": "news", "title": "Artillery shelling hits Stepanakert", "link": "https://n.example/world/2"},
+        {"id": "none", "title": "A quiet week for gardeners", "link": "https://n.example/opinion/3"},
+    ]
+    result = run_match("-", stdin="".join(json.dumps(i) + "\n" for i in items))
+    assert result.returncode == 0, result.stderr
+    live, news, none = [json.loads(line) for line in result.stdout.splitlines()]
+    assert live["genre"] == {"kind": "live", "cue": "link /live/"}
+    assert "escalation" in news["topics"] and "genre" not in news
+    assert list(none) == ["id", "topics", "watches", "entities", "evidence"]
+    explained = run_match("--explain", "-", stdin=json.dumps(items[0]) + "\n")
+    assert "genre    live (cue: link /live/), does not open an alert on its own" in explained.stdout

@@ -13,8 +13,11 @@ def step(
     topics: list[str],
     sources: int,
     policy: AlertPolicy = DEFAULT,
+    commentary: str | None = None,
 ) -> tuple[str | None, list[str], WatchState]:
-    decision = decide(state, level=level, topics=topics, sources=sources, policy=policy)
+    decision = decide(
+        state, level=level, topics=topics, sources=sources, policy=policy, commentary=commentary
+    )
     return decision.kind, decision.reasons, decision.state
 
 
@@ -74,3 +77,33 @@ def test_a_source_count_that_falls_and_rises_again_does_not_repeat_the_sources_u
 def test_a_watch_that_never_matched_the_story_stays_silent() -> None:
     """Sources joining a story the watch never matched do not wake it."""
     assert step(None, None, [], 9)[0] is None
+
+
+def test_commentary_waits_for_an_event_report_to_open_the_first_alert() -> None:
+    """With events_only (the default), analysis and a live page do not open the first alert; the first
+    event report does, even one that does not match the watch itself; then commentary updates as before."""
+    kind, reasons, state = step(None, "high", ["escalation"], 1, commentary="analysis")
+    assert kind is None and reasons == ["commentary (analysis): waits for an event report"]
+    kind, reasons, state = step(state, "medium", ["escalation"], 2, commentary="live")
+    assert kind is None and reasons == ["commentary (live): waits for an event report"]
+    assert state.level == "high" and state.topics == ("escalation",)  # commentary is still seen
+    kind, reasons, state = step(state, None, [], 3)
+    assert kind == "first" and reasons == ["story matched with severity high"]
+    kind, reasons, _ = step(state, "critical", ["escalation"], 4, commentary="opinion")
+    assert (kind, reasons) == ("update", ["severity rose from high to critical"])
+
+
+def test_events_only_off_alerts_on_commentary() -> None:
+    """events_only: false restores the first alert on any matching item, commentary included."""
+    kind, _, _ = step(None, "high", ["escalation"], 1, AlertPolicy(events_only=False), commentary="analysis")
+    assert kind == "first"
+
+
+def test_corroboration_is_checked_before_commentary() -> None:
+    """Under min_sources the wait reason stays the source count; once there, commentary still waits."""
+    policy = AlertPolicy(min_sources=2)
+    kind, reasons, state = step(None, "high", ["escalation"], 1, policy, commentary="video")
+    assert reasons == ["waiting for 2 sources"]
+    kind, reasons, state = step(state, None, [], 2, policy, commentary="video")
+    assert kind is None and reasons == ["commentary (video): waits for an event report"]
+    assert step(state, None, [], 3, policy)[0] == "first"

@@ -281,3 +281,17 @@ def test_unknown_operator_channel_and_bad_delivery_keys_are_reported(tmp_path: P
     main = MAIN + "delivery: {retry_base: 2h, retry_cap: 1h, max_atempts: 3}\n"
     found = problems(tmp_path, main)
     assert any("delivery.max_atempts: unknown key; did you mean 'max_attempts'?" in p for p in found)
+
+
+def test_events_only_defaults_on_and_is_set_per_watch(tmp_path: Path) -> None:
+    """Without an alerts block every watch waits for event reports; alerts.defaults and alerts.watches.NAME
+    switch it off, and a non-boolean value is refused with its line."""
+    config = load_config(write(tmp_path))
+    assert config.alert_policy("karabakh").events_only is True
+    main = MAIN + "alerts:\n  defaults: {events_only: false}\n  watches:\n    karabakh: {events_only: true}\n"
+    config = load_config(write(tmp_path, main))
+    assert config.default_alert_policy.events_only is False
+    assert config.alert_policy("karabakh").events_only is True
+    assert config.alert_policy("elsewhere").events_only is False
+    found = problems(tmp_path, MAIN + "alerts:\n  defaults: {events_only: sometimes}\n")
+    assert len(found) == 1 and found[0].startswith("monitor.yaml:9: alerts.defaults.events_only")

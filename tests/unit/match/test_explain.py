@@ -57,3 +57,19 @@ def test_render_lists_topics_with_level_reasons_watches_and_entities() -> None:
     assert "watch    caucasus  high; topics escalation" in text
     assert "entities Armenia" in text
     assert "title    »Armenian« »shelling«" in text
+
+
+def test_render_says_commentary_does_not_open_an_alert() -> None:
+    """A matched commentary item's explanation names its genre and cue and says it does not alert alone;
+    an event report's explanation has no genre line."""
+    pack = RulePack(
+        entities=ENTITIES,
+        topics={"escalation": TopicSpec(query="shelling", severity="high")},
+        watches=[WatchSpec(name="caucasus", query="@armenia", topics=["escalation"])],
+    )
+    matcher = Matcher.compile(pack)
+    fields = {"title": "Analysis: Armenian shelling", "summary": "", "content": ""}
+    text = render("n2", fields, matcher.match(**fields))
+    assert "  genre    analysis (cue: title 'Analysis:'), does not open an alert on its own" in text
+    fields = {"title": "Armenian shelling", "summary": "", "content": ""}
+    assert "genre" not in render("n3", fields, matcher.match(**fields))

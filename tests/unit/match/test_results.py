@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from monitor.match import Evidence, Matcher, MatchResult, TopicSeverity, WatchHit
+from monitor.match import Evidence, Genre, Matcher, MatchResult, TopicSeverity, WatchHit
 from monitor.match.rules import EntitySpec, RulePack, SeveritySpec, SeverityWeight, TopicSpec, WatchSpec
 
 NOTHING = MatchResult(topics=[], watches=[], entities=[])
@@ -44,10 +44,15 @@ PACK = RulePack(
 MATCHED = Matcher.compile(PACK).match(
     title="Armenia declares martial law", summary="The truce collapsed after shelling"
 )
+COMMENTARY = Matcher.compile(PACK).match(
+    title="Armenia declares martial law", link="https://news.example.org/world/live/2024/armenia"
+)
 
 
 @pytest.mark.parametrize(
-    "result", [NOTHING, FLAGGED, FULL, MATCHED], ids=["nothing", "flagged", "full", "matcher"]
+    "result",
+    [NOTHING, FLAGGED, FULL, MATCHED, COMMENTARY],
+    ids=["nothing", "flagged", "full", "matcher", "commentary"],
 )
 def test_a_result_reads_back_from_its_json_unchanged(result: MatchResult) -> None:
     """`from_json` undoes `to_json`, and writing the result read back gives the same JSON text."""
@@ -63,10 +68,12 @@ STORED_ROWS = [
     '"entities": ["Armenia"], "evidence": [{"kind": "term", "name": "escalation", "text": "shelling", '
     '"field": "title", "start": 4, "end": 12}], "severity": {"escalation": {"score": 70, "level": "high", '
     '"because": ["martial law (+30)"]}}, "why": {"escalation": "shelling", "watch:w": "@armenia"}}',
+    '{"topics": ["escalation"], "watches": [], "entities": [], "evidence": [], '
+    '"genre": {"kind": "opinion", "cue": "link /opinion/"}}',
 ]
 
 
-@pytest.mark.parametrize("text", STORED_ROWS, ids=["no match", "full"])
+@pytest.mark.parametrize("text", STORED_ROWS, ids=["no match", "full", "genre"])
 def test_a_stored_row_reads_and_writes_back_byte_for_byte(text: str) -> None:
     """Rows already in a database read as results whose JSON is the stored text, key order included."""
     assert json.dumps(MatchResult.from_json(json.loads(text)).to_json()) == text
@@ -90,3 +97,16 @@ def test_watch_finds_the_hit_of_one_watch() -> None:
     assert FULL.watch("all") == WatchHit("all", "low", ["ceasefire"])
     assert FULL.watch("elsewhere") is None
     assert MATCHED.watch("w") is not None
+
+
+def test_genre_is_set_and_written_only_for_a_matched_commentary_item() -> None:
+    """A matched item on a live page carries "genre"; an event report does not; an item that matches
+    nothing keeps the four-key shape even on a commentary link (its genre is not even looked at)."""
+    matcher = Matcher.compile(PACK)
+    assert COMMENTARY.genre == Genre("live", "link /live/")
+    assert COMMENTARY.to_json()["genre"] == {"kind": "live", "cue": "link /live/"}
+    event = matcher.match(title="Armenia declares martial law", link="https://news.example.org/world/2024/a")
+    assert event.genre is None and "genre" not in event.to_json()
+    nothing = matcher.match(title="Opinion: a quiet week", link="https://news.example.org/opinion/2024/b")
+    assert nothing.genre is None
+    assert list(nothing.to_json()) == ["topics", "watches", "entities", "evidence"]
