@@ -188,6 +188,13 @@ TITLE_CUES = _cues(
     ("video", r"^watch (the|as|how|what|live)\b"),
     ("video", r"[–—-]\s*video\s*$"),
     ("video", r"\(video\)"),
+    ("video", r"\bcaught on (camera|video|film|cctv)\b"),
+    # tabloid video captions: "Dramatic moment ...", "Moment soldiers ..."
+    (
+        "video",
+        r"^((dramatic|terrifying|shocking|horrifying|incredible|astonishing|chilling|harrowing) )?moment\b",
+    ),
+    ("video", r"^ros atkins on\b"),  # the BBC's video explainer series
     ("audio", r"\bpodcast\b"),
     ("live", rf"^live{_LABEL}"),
     ("live", r"\blive:"),  # "Russia-Ukraine war live: ..."

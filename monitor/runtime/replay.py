@@ -119,7 +119,9 @@ def replay(
                 deps.store.sync_feeds([(doc.outlet, doc.outlet)])
                 outlets.add(doc.outlet)
             content = html_to_text(record.get("content"))
-            result = deps.matcher.match(title=doc.title, summary=doc.summary, content=content)
+            raw_link = record.get("link")
+            link = raw_link if isinstance(raw_link, str) else ""
+            result = deps.matcher.match(title=doc.title, summary=doc.summary, content=content, link=link)
             new = NewItem(
                 key=doc.id,
                 guid=doc.id,
