@@ -74,7 +74,15 @@ class Config:
         )
         set_(self, "channels", {name: _channel_rules(name, c) for name, c in settings.channels.items()})
         set_(self, "default_alert_policy", _alert_policy(settings.alerts.defaults))
-        set_(self, "alert_policies", {w: _alert_policy(p) for w, p in settings.alerts.watches.items()})
+        defaults = settings.alerts.defaults
+        set_(
+            self,
+            "alert_policies",
+            {  # a watch's own keys over alerts.defaults
+                w: _alert_policy(defaults.model_copy(update=p.model_dump(exclude_unset=True)))
+                for w, p in settings.alerts.watches.items()
+            },
+        )
 
     @property
     def database_url(self) -> str:

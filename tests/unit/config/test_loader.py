@@ -295,3 +295,13 @@ def test_events_only_defaults_on_and_is_set_per_watch(tmp_path: Path) -> None:
     assert config.alert_policy("elsewhere").events_only is False
     found = problems(tmp_path, MAIN + "alerts:\n  defaults: {events_only: sometimes}\n")
     assert len(found) == 1 and found[0].startswith("monitor.yaml:9: alerts.defaults.events_only")
+
+
+def test_a_watch_policy_takes_alerts_defaults_for_the_keys_it_leaves_out(tmp_path: Path) -> None:
+    """alerts.watches.NAME overrides only the keys it sets; the rest come from alerts.defaults."""
+    main = (
+        MAIN
+        + "alerts:\n  defaults: {min_sources: 3, max_age: 2h}\n  watches:\n    karabakh: {update_at_sources: 5}\n"
+    )
+    policy = load_config(write(tmp_path, main)).alert_policy("karabakh")
+    assert (policy.min_sources, policy.max_age, policy.update_at_sources) == (3, timedelta(hours=2), 5)
