@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -125,6 +126,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="switch on every watch of the rule pack, also those shipped with enabled: false",
     )
+    replay.add_argument(
+        "--held",
+        action="store_true",
+        help='also print each item that matched a watch but sent nothing, as kind "held" with the reason '
+        "(commentary waiting for an event report, waiting for sources, older than max_age, nothing new)",
+    )
     stories = add("stories", "List recent stories with their sources, topics and alert history.")
     stories.add_argument(
         "--since", default="48h", metavar="DURATION", help="stories updated within this time (default 48h)"
@@ -177,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "cluster":
             return cluster_items(config, args.inputs)
         if args.command == "replay":
-            return replay_items(config, args.inputs, all_watches=args.all_watches)
+            return replay_items(config, args.inputs, all_watches=args.all_watches, held=args.held)
         if args.command == "stories":
             return stories(config, since=args.since, limit=args.limit, as_json=args.json)
         if args.command == "test-channel":
@@ -194,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         return EX_CONFIG
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `news-monitor replay ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except MonitorError as error:
         print(f"news-monitor: {error}", file=sys.stderr)
         return 1

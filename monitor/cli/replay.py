@@ -14,7 +14,7 @@ from monitor.config import Config
 PROGRESS_EVERY = 1000  # items between progress lines on a terminal
 
 
-def replay_items(config: Config, inputs: list[str], *, all_watches: bool = False) -> int:
+def replay_items(config: Config, inputs: list[str], *, all_watches: bool = False, held: bool = False) -> int:
     from monitor.runtime.replay import ReplaySummary, replay, with_all_watches
 
     if all_watches:
@@ -43,7 +43,7 @@ def replay_items(config: Config, inputs: list[str], *, all_watches: bool = False
             sent = sum(summary.per_day.values())
             print(f"\rreplay: {summary.items:,} items, {sent:,} messages", end="", file=sys.stderr)
 
-    summary = replay(config, with_outlet(), emit, progress)
+    summary = replay(config, with_outlet(), emit, progress, held=held)
     out.flush()
     if tty:
         print("\r", end="", file=sys.stderr)
@@ -63,7 +63,10 @@ def render_summary(summary: Any, watches: list[str]) -> str:
         count = sum(n for (w, _), n in summary.per_day.items() if w == watch)
         kinds = ", ".join(f"{kind} {n}" for (w, kind), n in sorted(summary.per_kind.items()) if w == watch)
         rate = count / days if days else 0.0
-        lines.append(f"  {watch}: {count} messages, {rate:.1f} a day" + (f" ({kinds})" if kinds else ""))
+        line = f"  {watch}: {count} messages, {rate:.1f} a day" + (f" ({kinds})" if kinds else "")
+        if summary.held[watch]:
+            line += f"; {summary.held[watch]} matching items sent nothing (see --held)"
+        lines.append(line)
         by_day = sorted((d, n) for (w, d), n in summary.per_day.items() if w == watch)
         if by_day:
             lines.append("    by day: " + " ".join(f"{d:%m-%d}:{n}" for d, n in by_day))

@@ -40,7 +40,7 @@ class Message:
     story: int
     item: str  # the item's key in its feed
     title: str
-    kind: str  # "first", "update"
+    kind: str  # "first", "update", or "held": the item matched the watch, the policy sent nothing (why: reasons)
     level: str | None
     topics: tuple[str, ...]
     reasons: tuple[str, ...]
@@ -128,9 +128,11 @@ def _decide_alerts(
             continue
         hit = hits.get(name)
         policy = deps.config.alert_policy(name)
+        held: tuple[str, ...] = ()
         if hit is not None and age is not None and age > policy.max_age:
             # a backlog item: it joined the story (and counts as a source) but alerts nobody
-            deps.log.info("alert.skipped", watch=name, story=story.id, reason="older than alerts.max_age")
+            held = (f"published {age.total_seconds() / 3600:.0f} h before it was seen: older than max_age",)
+            deps.log.info("alert.skipped", watch=name, story=story.id, reason=held[0])
             hit = None
         decision = decide(
             states.get(name),
@@ -142,6 +144,11 @@ def _decide_alerts(
         )
         state = decision.state
         unit.save_state(name, story.id, state, alerted=decision.kind is not None)
+        if decision.kind is None and (hit is not None or held):
+            why = held or tuple(decision.reasons) or ("no change worth an update",)
+            messages.append(
+                Message(name, story.id, new.key, new.title, "held", state.level, state.topics, why)
+            )
         if decision.kind is not None:
             # the alert shows the item that matched the watch, not a corroborating source that did not
             shown = (item_id, new.key, new.title) if hit else unit.watch_item(story.id, name)

@@ -44,6 +44,7 @@ class ReplaySummary:
     last_day: date | None = None
     per_day: Counter[tuple[str, date]] = field(default_factory=Counter)
     per_kind: Counter[tuple[str, str]] = field(default_factory=Counter)
+    held: Counter[str] = field(default_factory=Counter)  # per watch: matched items that sent nothing
 
     @property
     def days(self) -> int:
@@ -104,9 +105,12 @@ def replay(
     records: Iterable[Mapping[str, Any]],
     emit: Callable[[dict[str, Any]], None],
     progress: Callable[[ReplaySummary], None] | None = None,
+    *,
+    held: bool = False,
 ) -> ReplaySummary:
     """Run the records (`id, title, summary|description, content, link, published|date, outlet`) through
-    the daemon's item step, in input order; `emit` gets each message as its JSON object. The clock never
+    the daemon's item step, in input order; `emit` gets each message as its JSON object (with `held`, also
+    each item that matched a watch but sent nothing, as kind "held" with the policy's reason). The clock never
     goes back: an item older than the one before it is stored at that one's time."""
     summary = ReplaySummary()
     clock = SetClock(datetime.min.replace(tzinfo=UTC))
@@ -138,6 +142,11 @@ def replay(
             summary.last_day = day
             for message in stored.messages:
                 out = message_json(message, clock.at)
+                if message.kind == "held":
+                    summary.held[message.watch] += 1
+                    if held:
+                        emit(out)
+                    continue
                 summary.stories.add(message.story)
                 summary.per_day[(message.watch, day)] += 1
                 summary.per_kind[(message.watch, out["kind"])] += 1

@@ -46,9 +46,11 @@ ITEMS = [
 ]
 
 
-def run_replay(tmp_path: Path, *args: str) -> tuple[list[dict[str, object]], str, int]:
+def run_replay(
+    tmp_path: Path, *args: str, items_in: list[dict[str, str]] = ITEMS
+) -> tuple[list[dict[str, object]], str, int]:
     items = tmp_path / "items.jsonl"
-    items.write_text("".join(json.dumps(i) + "\n" for i in ITEMS), encoding="utf-8")
+    items.write_text("".join(json.dumps(i) + "\n" for i in items_in), encoding="utf-8")
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     result = subprocess.run(
@@ -84,3 +86,19 @@ def test_all_watches_switches_on_a_watch_shipped_disabled(tmp_path: Path) -> Non
     assert code == 0, stderr
     assert [(m["watch"], m["item"]) for m in messages] == [("karabakh", "a1"), ("ukraine", "d1")]
     assert "ukraine: 1 messages" in stderr
+
+
+def test_held_shows_why_a_matching_item_sent_nothing(tmp_path: Path) -> None:
+    """With --held, an analysis piece that opens a story (commentary waits for an event report) and an item
+    first seen long after publication are printed as kind "held" with the policy's reason; the event
+    report that follows still alerts."""
+    analysis = {**ITEMS[0], "id": "an1", "title": "Analysis: why Stepanakert is being shelled again"}
+    event = {**ITEMS[0], "published": "2030-03-01T06:30:00Z"}
+    old = {**ITEMS[1], "id": "old1", "published": "2030-02-20T06:00:00Z"}
+    messages, stderr, code = run_replay(tmp_path, "--held", items_in=[analysis, event, old])
+    assert code == 0, stderr
+    kinds = [(m["item"], m["kind"]) for m in messages]
+    assert kinds == [("an1", "held"), ("a1", "alert"), ("old1", "held")]
+    assert messages[0]["reasons"] == ["commentary (analysis): waits for an event report"]
+    assert messages[2]["reasons"] == ["published 216 h before it was seen: older than max_age"]
+    assert "matching items sent nothing (see --held)" in stderr
