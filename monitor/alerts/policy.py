@@ -24,9 +24,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from monitor.core.severity import level_rank
+from monitor.core.severity import CRITICAL, level_rank
 
-__all__ = ["AlertPolicy", "Decision", "WatchState", "decide"]
+__all__ = ["AlertPolicy", "Busy", "Decision", "WatchState", "decide", "needs_recent_count"]
+
+
+@dataclass(frozen=True)
+class Busy:
+    """A watch that has sent `after` first alerts within `per` is in a busy stretch (a war's daily grind):
+    a new story's first alert then waits until `min_sources` independent sources carry it, unless it is
+    critical. Turning points (phases) and updates are not affected."""
+
+    after: int = 5
+    per: timedelta = timedelta(hours=24)
+    min_sources: int = 2
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,7 @@ class AlertPolicy:
     update_at_sources: int | None = None  # one update when the story reaches this many sources
     max_age: timedelta = timedelta(hours=24)  # an item published longer ago than this when seen never alerts
     events_only: bool = True  # commentary (an item with a genre) never opens a story's first alert
+    busy: Busy | None = field(default_factory=lambda: Busy())  # a watch in a busy stretch waits for sources
 
 
 def _max_level(a: str | None, b: str | None) -> str | None:
@@ -77,11 +89,13 @@ def decide(
     sources: int,
     policy: AlertPolicy,
     commentary: str | None = None,
+    recent_first_alerts: int = 0,
 ) -> Decision:
     """The decision for one (watch, story) after an item joined the story. `level`/`topics` are the
     watch's hit on that item (None/empty when the item did not match the watch); `sources` is the story's
     independent source count including the item; `commentary` is the item's genre kind when it is not an
-    event report (e.g. "analysis"), else None."""
+    event report (e.g. "analysis"), else None; `recent_first_alerts` how many first alerts the watch sent
+    within `policy.busy.per` (only asked for when it can matter, see `needs_recent_count`)."""
     state = state or WatchState()
     seen_topics = tuple(dict.fromkeys([*state.topics, *topics]))
     seen = replace(state, level=_max_level(state.level, level), topics=seen_topics)
@@ -93,8 +107,23 @@ def decide(
         if commentary and policy.events_only:
             reasons = [f"commentary ({commentary}): waits for an event report"]
             return Decision(kind=None, reasons=reasons, state=seen)
+        busy = policy.busy
+        if (
+            busy
+            and recent_first_alerts >= busy.after
+            and sources < busy.min_sources
+            and seen.level != CRITICAL
+        ):
+            hours = busy.per.total_seconds() / 3600
+            reasons = [
+                f"busy watch ({recent_first_alerts} first alerts in {hours:g} h): waiting for "
+                f"{busy.min_sources} independent sources"
+            ]
+            return Decision(kind=None, reasons=reasons, state=seen)
         reasons = [f"story matched with severity {seen.level or 'unknown'}"]
-        if policy.min_sources > 1:
+        if busy and recent_first_alerts >= busy.after:
+            reasons.append(f"busy watch, corroborated by {sources} independent sources")
+        elif policy.min_sources > 1:
             reasons.append(f"corroborated by {sources} independent sources")
         return Decision(kind="first", reasons=reasons, state=_alerted(seen, sources))
     reasons = []
@@ -121,3 +150,10 @@ def _alerted(state: WatchState, sources: int) -> WatchState:
         alerted_sources=max(state.alerted_sources, sources),
         alerts=state.alerts + 1,
     )
+
+
+def needs_recent_count(state: WatchState | None, policy: AlertPolicy, sources: int) -> bool:
+    """Whether the busy rule could hold this story's first alert, i.e. whether `decide` needs the watch's
+    recent first-alert count (a database query the pipeline skips otherwise)."""
+    busy = policy.busy
+    return busy is not None and not (state and state.alerted) and sources < busy.min_sources

@@ -26,7 +26,7 @@ from datetime import datetime
 
 from monitor.alerts.schedule import Schedule
 from monitor.alerts.windows import QuietHours, RateLimit
-from monitor.core.severity import level_rank
+from monitor.core.severity import CRITICAL, level_rank
 
 __all__ = [
     "ChannelRules",
@@ -38,7 +38,6 @@ __all__ = [
     "send_at",
 ]
 
-CRITICAL = "critical"
 IMMEDIATE, DIGEST = "immediate", "digest"
 
 

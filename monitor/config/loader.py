@@ -16,7 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.alerts.policy import AlertPolicy
+from monitor.alerts.policy import AlertPolicy, Busy
 from monitor.alerts.retry import RetryPolicy
 from monitor.alerts.routing import ChannelRules
 from monitor.alerts.windows import QuietHours, RateLimit
@@ -125,6 +125,7 @@ def _alert_policy(settings: AlertPolicySettings) -> AlertPolicy:
         update_at_sources=settings.update_at_sources,
         max_age=settings.max_age,
         events_only=settings.events_only,
+        busy=Busy(b.after, b.per, b.min_sources) if (b := settings.busy) else None,
     )
 
 

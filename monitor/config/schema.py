@@ -151,6 +151,14 @@ class StorySettings(_Strict):
 UpdateReason = Literal["severity", "topic"]
 
 
+class BusySettings(_Strict):
+    """A busy stretch: after `after` first alerts within `per`, new stories wait for `min_sources` sources."""
+
+    after: int = Field(default=5, ge=1, le=10_000)
+    per: Duration = Field(default=timedelta(hours=24), gt=timedelta(0))
+    min_sources: int = Field(default=2, ge=2, le=100)
+
+
 class AlertPolicySettings(_Strict):
     """When a watch alerts about a story: once first, then only when it matters (see `monitor.alerts.policy`)."""
 
@@ -161,6 +169,7 @@ class AlertPolicySettings(_Strict):
     # a new feed's backlog or an outlet's late batch does not flood anyone
     max_age: Duration = Field(default=timedelta(hours=24), gt=timedelta(0))
     events_only: bool = True  # commentary (analysis, opinion, live pages...) never opens a first alert
+    busy: BusySettings | None = BusySettings()  # null: no busy rule
 
 
 class AlertSettings(_Strict):

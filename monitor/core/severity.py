@@ -6,6 +6,7 @@ from typing import Literal
 
 Severity = Literal["low", "medium", "high", "critical"]
 SEVERITY_ORDER: tuple[Severity, ...] = ("low", "medium", "high", "critical")
+CRITICAL: Severity = "critical"  # never held back: quiet hours, rate limits, digests and busy stretches
 
 
 def level_rank(level: str | None) -> int:

@@ -122,6 +122,13 @@ class ItemUnit:
                 return item_id or 0, key, title
         return None
 
+    def recent_first_alerts(self, watch: str, since: datetime) -> int:
+        """How many stories the watch sent a first alert about since `since` (the busy rule's count)."""
+        count = self._session.exec(
+            select(func.count()).where(AlertState.watch == watch, col(AlertState.first_alert_at) >= since)
+        ).one()
+        return int(count)
+
     def save_state(self, watch: str, story_id: int, state: WatchState, *, alerted: bool) -> None:
         row = self._session.get(AlertState, (watch, story_id)) or AlertState(watch=watch, story_id=story_id)
         row.level, row.topics = state.level, list(state.topics)

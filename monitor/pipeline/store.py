@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from monitor.alerts.policy import decide
+from monitor.alerts.policy import decide, needs_recent_count
 from monitor.alerts.routing import Disposition, admits, dispose, route_for
 from monitor.core.errors import ConcurrentUpdate
 from monitor.db.records import NewItem, StoryView
@@ -134,6 +134,10 @@ def _decide_alerts(
             held = (f"published {age.total_seconds() / 3600:.0f} h before it was seen: older than max_age",)
             deps.log.info("alert.skipped", watch=name, story=story.id, reason=held[0])
             hit = None
+        recent = 0
+        if hit is not None and needs_recent_count(states.get(name), policy, story.sources):
+            assert policy.busy is not None
+            recent = unit.recent_first_alerts(name, unit.now - policy.busy.per)
         decision = decide(
             states.get(name),
             level=hit.severity if hit else None,
@@ -141,6 +145,7 @@ def _decide_alerts(
             sources=story.sources,
             policy=policy,
             commentary=match.genre.kind if match and match.genre else None,
+            recent_first_alerts=recent,
         )
         state = decision.state
         unit.save_state(name, story.id, state, alerted=decision.kind is not None)

@@ -102,3 +102,24 @@ def test_a_corroborated_alert_shows_the_report_that_matched_the_watch(world: Wor
         assert titles([post]) == [f"[ESCALATION] Zetaland: {MATCHING[0]}"]
         one_story = scalar(world.database_url, "SELECT COUNT(DISTINCT story_id) FROM story_item") == 1
         assert one_story, "precondition: both reports joined one story"
+
+
+@pytest.mark.integration
+def test_a_busy_watch_sends_its_third_story_of_the_day_only_when_critical(world: World) -> None:
+    """busy.after 2: two single-source stories alert at once; the third (high) waits for a second source,
+    the fourth (critical: a missile strike) is never held; the next day the count has run out."""
+    with webhook_receiver() as hook:
+        config = world.configure(
+            f"  hook: {{url: '{hook.json_url()}'}}\n", "[hook]", "alerts: {defaults: {busy: {after: 2}}}\n"
+        )
+        with world.deps(config) as deps:
+            for n, event in enumerate(["shelling", "shelling", "shelling", "missile strike"], 1):
+                world.publish(report(n, "Zetaland", event))
+                world.at(world.clock.now() + timedelta(minutes=10))
+            assert pipeline.run_cycle(deps, only_due=False)
+            numbers = [t.split(":")[1].split()[1] for t in titles(hook.requests.wait_for(3))]
+            assert numbers == ["1", "2", "4"]
+            world.at(world.clock.now() + timedelta(hours=25))
+            world.publish(report(5, "Zetaland", "shelling"))
+            assert pipeline.run_cycle(deps, only_due=False)
+            assert "Report 5" in titles(hook.requests.wait_for(4))[3]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from monitor.alerts.policy import AlertPolicy, WatchState, decide
+import pytest
+
+from monitor.alerts.policy import AlertPolicy, Busy, WatchState, decide, needs_recent_count
 
 DEFAULT = AlertPolicy()
 
@@ -107,3 +109,41 @@ def test_corroboration_is_checked_before_commentary() -> None:
     kind, reasons, state = step(state, None, [], 2, policy, commentary="video")
     assert kind is None and reasons == ["commentary (video): waits for an event report"]
     assert step(state, None, [], 3, policy)[0] == "first"
+
+
+@pytest.mark.parametrize(
+    ("recent", "level", "sources", "policy", "kind", "reason"),
+    [
+        (4, "high", 1, DEFAULT, "first", "story matched with severity high"),  # not busy yet
+        (5, "high", 1, DEFAULT, None, "busy watch (5 first alerts in 24 h): waiting for 2 independent sources"),
+        (5, "high", 2, DEFAULT, "first", "busy watch, corroborated by 2 independent sources"),
+        (9, "critical", 1, DEFAULT, "first", "story matched with severity critical"),  # never held back
+        (9, "high", 1, AlertPolicy(busy=None), "first", "story matched with severity high"),  # rule off
+        (2, "high", 2, AlertPolicy(busy=Busy(after=2, min_sources=3)), None, "busy watch (2 first alerts in 24 h): waiting for 3 independent sources"),
+    ],
+)  # fmt: skip
+def test_a_busy_watch_waits_for_corroboration_unless_critical(
+    recent: int, level: str, sources: int, policy: AlertPolicy, kind: str | None, reason: str
+) -> None:
+    """After `busy.after` first alerts within `busy.per`, a new story's first alert waits for
+    `busy.min_sources` independent sources; a critical story is not held."""
+    decision = decide(None, level=level, topics=["escalation"], sources=sources, policy=policy,
+                      recent_first_alerts=recent)  # fmt: skip
+    assert decision.kind == kind
+    assert reason in decision.reasons
+
+
+@pytest.mark.parametrize(
+    ("state", "sources", "policy", "needed"),
+    [
+        (None, 1, DEFAULT, True),
+        (WatchState(level="high", alerts=1), 1, DEFAULT, False),  # already alerted: updates are not held
+        (None, 2, DEFAULT, False),  # corroborated already
+        (None, 1, AlertPolicy(busy=None), False),
+    ],
+)
+def test_the_recent_count_is_only_needed_when_the_busy_rule_can_hold(
+    state: WatchState | None, sources: int, policy: AlertPolicy, needed: bool
+) -> None:
+    """The pipeline queries the watch's recent first alerts only when the answer could change the decision."""
+    assert needs_recent_count(state, policy, sources) is needed
