@@ -162,6 +162,7 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
             "feeds:\n"
             + "".join(f"  - {{name: {f}, url: '{server.url(f'/{f}.rss')}'}}\n" for f in FEEDS)
             + "stories: {similarity: 1.0, copy_similarity: 1.0}\n"  # every item its own story
+            + "alerts: {defaults: {busy: null}}\n"  # many stories at once must all alert here
             "channels:\n"
             f"  email: {{url: '{smtp.mailto_url()}'}}\n"
             f"  hook: {{url: '{hook.json_url('/alerts')}'}}\n"
