@@ -23,6 +23,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,9 +50,21 @@ def records(first: str, last: str) -> Iterator[dict[str, Any]]:
                 yield record
 
 
+# what issue 12 added to the alert policy, switched off: commentary alerts like events, no busy rule,
+# no backlog age limit
+BEFORE_ISSUE_12: dict[str, Any] = {"events_only": False, "busy": None, "max_age": timedelta(days=36500)}
+
+
 def baseline(config: Config) -> Config:
-    """The alert policy as it was before issue 12 (see the module docstring)."""
-    return config
+    """The alert policy as it was before issue 12 (see the module docstring), every other setting kept."""
+    alerts = config.settings.alerts
+    alerts = alerts.model_copy(
+        update={
+            "defaults": alerts.defaults.model_copy(update=BEFORE_ISSUE_12),
+            "watches": {w: p.model_copy(update=BEFORE_ISSUE_12) for w, p in alerts.watches.items()},
+        }
+    )
+    return replace(config, settings=config.settings.model_copy(update={"alerts": alerts}))
 
 
 def run(config: Config, first: str, last: str) -> tuple[list[dict[str, Any]], Any, float]:
