@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/genre.py sample              # (re)draw the 300 ids into bench/data/genre_items.tsv
     .venv/bin/python bench/genre.py show [--from N]     # print the sampled items for labelling (no classifier)
+    .venv/bin/python bench/genre.py agreement           # kappa between labellers A and B
     .venv/bin/python bench/genre.py score --half even   # tune on this half only
     .venv/bin/python bench/genre.py score --half odd    # held out: look once
     .venv/bin/python bench/genre.py score --half even --errors
@@ -18,7 +19,7 @@ The sample: items of ../shared/corpus/news-2022.jsonl.gz that the shipped rules 
 `news-monitor match` reports them), outside the two reserved evaluation fortnights, 300 drawn with a fixed
 seed. The label file keeps ids and labels only (the rubric is bench/data/GENRE.md); rows are numbered from 0
 in file order, and "even"/"odd" are the halves by that number. `score` reports precision and recall of
-"commentary" per labeller column present (`label`, and `label_b` when a second labeller filled it).
+"commentary" per labeller column present (`label`, `label_b`, and `gold`: the majority rule in GENRE.md).
 Never prints corpus text except in `show`, which is for the labeller.
 """
 
@@ -103,7 +104,7 @@ def show(start: int, count: int) -> int:
 def score(half: str, errors: bool) -> int:
     rows = [r for n, r in enumerate(read_labels()) if half == "all" or n % 2 == (half == "odd")]
     items = by_id({r["id"] for r in rows})
-    columns = [c for c in ("label", "label_b") if any(r.get(c) for r in rows)]
+    columns = [c for c in ("label", "label_b", "gold") if any(r.get(c) for r in rows)]
     guesses = {}
     for row in rows:
         item = items[row["id"]]
@@ -136,6 +137,29 @@ def score(half: str, errors: bool) -> int:
         )
         if errors:
             print("\n".join(wrong))
+    return 0
+
+
+def agreement() -> int:
+    """Cohen's kappa between labellers A and B, and the items the third labeller decided."""
+    rows = [r for r in read_labels() if r.get("label_b") in LABEL_VALUES]
+    if not rows:
+        print("no second labeller yet (column label_b is empty)")
+        return 1
+    n = len(rows)
+    observed = sum(r["label"] == r["label_b"] for r in rows) / n
+    share_a = sum(r["label"] == "commentary" for r in rows) / n
+    share_b = sum(r["label_b"] == "commentary" for r in rows) / n
+    expected = share_a * share_b + (1 - share_a) * (1 - share_b)
+    kappa = (observed - expected) / (1 - expected)
+    disagreed = [r for r in rows if r["label"] != r["label_b"]]
+    print(f"{n} items labelled by A and B: agree on {n - len(disagreed)}, Cohen's kappa {kappa:.3f}")
+    for row in disagreed:
+        print(f"  {row['id']}: A {row['label']}, B {row['label_b']}, C {row.get('label_c') or '-'}"
+              f" -> gold {row.get('gold') or '-'}")  # fmt: skip
+    missing = sum(not r.get("gold") for r in read_labels())
+    if missing:
+        print(f"{missing} items have no gold label yet")
     return 0
 
 
@@ -193,6 +217,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("sample")
+    sub.add_parser("agreement")
     show_p = sub.add_parser("show")
     show_p.add_argument("--from", dest="start", type=int, default=0)
     show_p.add_argument("--count", type=int, default=SAMPLE_SIZE)
@@ -210,6 +235,8 @@ def main(argv: Iterable[str] | None = None) -> int:
         return sample()
     if args.command == "show":
         return show(args.start, args.count)
+    if args.command == "agreement":
+        return agreement()
     if args.command == "effect":
         return effect(args.start, args.end)
     return score(args.half, args.errors)
