@@ -11,6 +11,7 @@ when               meaning                                                      
 =================  ==========================================================================  =========
 ``start``          no state for T, or C not reported for `QUIET` (72 h): a new cycle begins      yes
 ``forward``        P comes after C in the topic's phase order (agreed → in effect → violated)    yes
+``restart``        C is the topic's last phase (collapsed) and P an earlier one: a new truce     yes
 ``after``          a phase P lists in `also_after` (another topic's) is the watch's live state   yes
                    and began after C (or T has no live state), unless P comes before C:
                    an offensive after a truce agreed is fighting resumed
@@ -18,8 +19,9 @@ when               meaning                                                      
 ``backward``       P comes before C (a truce in effect still called "agreed"): state unchanged   no
 =================  ==========================================================================  =========
 
-A new cycle is what lets a second truce alert: after a collapse, reports of a new agreement alert once the
-collapse has gone unreported for `QUIET`; within that time they read as talk about the old one.
+Outside these rows a state ends only by going unreported for `QUIET`: a truce in effect that is still
+called "agreed" stays in effect, and a phase reported after a long quiet is news again. After the last
+phase (a collapse) the cycle is over at once: a new truce agreed the next day alerts.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ QUIET = timedelta(hours=72)  # a state not reported for this long is over: the n
 TURNS: Mapping[str, bool] = {
     "start": True,
     "forward": True,
+    "restart": True,
     "after": True,
     "repeat": False,
     "backward": False,
@@ -114,9 +117,14 @@ def _when(
         return "after", after
     if state is None or now - state.last_seen >= QUIET:
         return "start", None
-    if phase != state.phase:
-        return ("forward" if table.rank(topic, phase) > table.rank(topic, state.phase) else "backward"), None
-    return "repeat", None
+    if phase == state.phase:
+        return "repeat", None
+    rank, current_rank = table.rank(topic, phase), table.rank(topic, state.phase)
+    if rank > current_rank:
+        return "forward", None
+    if current_rank == len(table.topics.get(topic, ())) - 1:
+        return "restart", None
+    return "backward", None
 
 
 def turns(

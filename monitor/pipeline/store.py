@@ -217,8 +217,9 @@ def _turns(
     table: PhaseTable,
 ) -> list[Turn]:
     """The turning points this item makes for `watch` (the phases it reports of the topics the watch
-    matched: none when the item did not match, was too old, or is commentary under `events_only`), most
-    prominent first (the topic's `tag_priority`); the watch's phase states are updated in the unit."""
+    matched: none when the item did not match, was too old, or is commentary under `events_only`), in the
+    rule pack's topic order (the first names the message: a truce collapsing says more than the fighting
+    that goes with it); the watch's phase states are updated in the unit."""
     match = new.match
     if not enabled or match is None or not match.phases or not table.topics:
         return []
@@ -230,8 +231,8 @@ def _turns(
     found, changed = turns(table, current, reported, now=unit.now, story=story_id, item=new.key)
     if changed:
         unit.save_phases(watch, changed)
-    priority = {name: spec.tag_priority for name, spec in deps.config.rules.topics.items()}
-    return sorted(found, key=lambda t: -priority.get(t.topic, 0))
+    order = {name: index for index, name in enumerate(table.topics)}
+    return sorted(found, key=lambda t: order.get(t.topic, len(order)))
 
 
 def _route(
