@@ -159,6 +159,8 @@ def _decide_alerts(
             reasons += [t.reason for t in found]
             if kind is None:
                 kind, state = "phase", phase_alerted(state, story.sources)
+            elif kind == "update":
+                kind = "phase"  # the turn is the news; the update's reasons ride along
             deps.log.info("phase.turned", watch=name, story=story.id, turns=[t.reason for t in found])
         unit.save_state(name, story.id, state, alerted=kind is not None)
         if kind is None and (hit is not None or held):
