@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy
 
 from monitor import pipeline
-from monitor.config import load_config
+from monitor.config import Config, load_config
 from tests.helpers.servers import webhook_receiver
 from tests.integration.routing_world import World, titles
 
@@ -52,6 +52,21 @@ IN_EFFECT = (
 )
 
 
+def configure(world: World, hook_url: str, extra: str = "") -> Config:
+    """The shipped conflict topics, a Zetaland watch posting to the webhook, and `extra` main-config text."""
+    (world.tmp / "rules").mkdir(exist_ok=True)
+    (world.tmp / "rules" / "zeta.yaml").write_text(WATCH, encoding="utf-8")
+    (world.tmp / "monitor.yaml").write_text(
+        f"database: '{world.database_url}'\n"
+        "poll: {interval: 1m, timeout: 10s, allow_private_networks: true}\n"
+        f"feeds:\n  - {{name: wire, url: '{world.feeds.url('/rss.xml')}'}}\n"
+        f"channels:\n  hook: {{url: '{hook_url}'}}\n"
+        f"{extra}rules: ['{REPO}/config/rules/conflict.yaml', 'rules/zeta.yaml']\n",
+        encoding="utf-8",
+    )
+    return load_config(world.tmp / "monitor.yaml")
+
+
 def story_ids(database_url: str) -> list[int]:
     engine = sqlalchemy.create_engine(database_url)
     try:
@@ -70,17 +85,7 @@ def test_a_ceasefire_agreed_inside_an_offensive_story_alerts_at_once_and_a_repea
     at once, CEASEFIRE AGREED, threaded under the first) → the same agreement from another report (nothing)
     → the truce in effect (CEASEFIRE IN EFFECT); the stories command shows the watch in effect."""
     with webhook_receiver() as hook:
-        (world.tmp / "rules").mkdir()
-        (world.tmp / "rules" / "zeta.yaml").write_text(WATCH, encoding="utf-8")
-        (world.tmp / "monitor.yaml").write_text(
-            f"database: '{world.database_url}'\n"
-            "poll: {interval: 1m, timeout: 10s, allow_private_networks: true}\n"
-            f"feeds:\n  - {{name: wire, url: '{world.feeds.url('/rss.xml')}'}}\n"
-            f"channels:\n  hook: {{url: '{hook.json_url()}'}}\n"
-            f"rules: ['{REPO}/config/rules/conflict.yaml', 'rules/zeta.yaml']\n",
-            encoding="utf-8",
-        )
-        config = load_config(world.tmp / "monitor.yaml")
+        config = configure(world, hook.json_url())
         with world.deps(config) as deps:
             sent, start = 0, world.clock.at
             expected: list[str] = []
@@ -125,3 +130,64 @@ def test_a_ceasefire_agreed_inside_an_offensive_story_alerts_at_once_and_a_repea
     }
     in_effect = next(p for p in watch["phases"] if p["topic"] == "ceasefire")
     assert in_effect["since"].startswith("2026-01-16T02:00")  # 20 hours after 06:00 on the 15th
+
+
+# Items that report a turn but must not open one: commentary (an analysis piece) under events_only, and a
+# report first seen long after it was published (older than max_age).
+ANALYSIS = (
+    "Analysis: Ostland and Zetaland agree ceasefire after offensive on border towns",
+    AGREED[1],
+)
+UPDATE = ("update", "sent", None)
+PHASE = ("phase", "sent", None)
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("extra", "item", "late", "after_item", "after_repeat"),
+    [
+        # the new topic still sends its plain update; no turn, and none later either
+        ("alerts: {watches: {zeta: {phases: false}}}\n", AGREED, False, [UPDATE], [UPDATE]),
+        # commentary sends the plain update (updates are unchanged by events_only); the turn waits for an
+        # event report
+        ("", ANALYSIS, False, [UPDATE], [UPDATE, PHASE]),
+        # too old: nothing at all; the next report is the turn
+        ("", AGREED, True, [], [PHASE]),
+    ],
+    ids=["phases-off", "commentary", "max-age"],
+)
+def test_a_turn_that_must_not_alert_opens_no_phase(
+    world: World,
+    extra: str,
+    item: tuple[str, str],
+    late: bool,
+    after_item: list[tuple[str, str, None]],
+    after_repeat: list[tuple[str, str, None]],
+) -> None:
+    """After the offensive's alert, a ceasefire agreed in the same story makes no turn when the watch has
+    phases off, when the report is commentary, or when it is older than max_age (no phase message, no
+    ceasefire state); the same agreement reported next by a fresh event report is the turn, unless phases
+    are off."""
+    first = ("first", "sent", None)
+    with webhook_receiver() as hook:
+        config = configure(world, hook.json_url(), extra)
+        with world.deps(config) as deps:
+            start = world.clock.at
+            world.publish(*OFFENSIVE)
+            assert pipeline.run_cycle(deps, only_due=False)
+            world.at(start + timedelta(hours=6))
+            world.publish(*item)
+            if late:  # the feed shows the item only 30 h after it was published
+                world.at(start + timedelta(hours=36))
+            assert pipeline.run_cycle(deps, only_due=False)
+            assert world.statuses("hook") == [first, *after_item]
+            assert "ceasefire" not in {p.topic for s in deps.store.watch_phases().values() for p in s}
+            world.at(world.clock.at + timedelta(hours=1))
+            world.publish(*AGREED_AGAIN)
+            assert pipeline.run_cycle(deps, only_due=False)
+            assert world.statuses("hook") == [first, *after_repeat]
+            posts = titles(hook.requests.wait_for(1 + len(after_repeat)))
+        if after_item:
+            assert posts[1] == f"[UPDATE] [CEASEFIRE] Zetaland: {item[0]}"
+        if PHASE in after_repeat:
+            assert posts[-1] == f"[CEASEFIRE AGREED] Zetaland: {AGREED_AGAIN[0]}"
