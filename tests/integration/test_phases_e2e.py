@@ -130,6 +130,14 @@ def test_a_ceasefire_agreed_inside_an_offensive_story_alerts_at_once_and_a_repea
     }
     in_effect = next(p for p in watch["phases"] if p["topic"] == "ceasefire")
     assert in_effect["since"].startswith("2026-01-16T02:00")  # 20 hours after 06:00 on the 15th
+    text = subprocess.run(
+        [sys.executable, "-m", "monitor", "stories", "-c", str(world.tmp / "monitor.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    assert text.startswith("watch zeta · phase: ceasefire in effect since 2026-01-16 02:00 UTC")
 
 
 # Items that report a turn but must not open one: commentary (an analysis piece) under events_only, and a
