@@ -23,6 +23,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,17 @@ def records(first: str, last: str) -> Iterator[dict[str, Any]]:
 
 
 def baseline(config: Config) -> Config:
-    """The alert policy as it was before issue 12 (see the module docstring)."""
-    return config
+    """The alert policy as it was before issue 12 (see the module docstring): no phases, no busy rule,
+    commentary alerts like events, in `alerts.defaults` and every `alerts.watches.NAME`."""
+    alerts = config.settings.alerts
+    off = {"events_only": False, "busy": None, "phases": False}
+    before = alerts.model_copy(
+        update={
+            "defaults": alerts.defaults.model_copy(update=off),
+            "watches": {name: policy.model_copy(update=off) for name, policy in alerts.watches.items()},
+        }
+    )
+    return replace(config, settings=config.settings.model_copy(update={"alerts": before}))
 
 
 def run(config: Config, first: str, last: str) -> tuple[list[dict[str, Any]], Any, float]:
