@@ -90,8 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     match.add_argument(
         "--explain",
         action="store_true",
-        help="print a readable explanation per item (topics, severity, reasons, watches, entities, the "
-        "matched words highlighted in context) instead of JSON",
+        help="print a readable explanation per item (topics, severity, reasons, the phase each topic's story "
+        "is in, watches, entities, the matched words highlighted in context) instead of JSON",
     )
     cluster = add(
         "cluster",
