@@ -141,3 +141,34 @@ def test_a_turning_point_is_a_message_of_kind_phase_and_its_repeat_sends_nothing
     assert phase["at"] == "2030-03-01T18:00:00+00:00"
     assert "phase: ceasefire agreed" in phase["reasons"]
     assert "ceasefire" in phase["topics"]
+
+
+# Invented: a truce agreed, then, the next day, an offensive that breaks it (a story of its own).
+RESUMED_ITEMS = [
+    {
+        "id": "r1",
+        "outlet": "wire-one",
+        "published": "2030-04-01T06:00:00Z",
+        "title": "Azerbaijan and Armenia agree ceasefire in Karabakh after talks in Moscow",
+        "summary": "Baku and Yerevan agreed a ceasefire in Nagorno-Karabakh on Tuesday, mediators said.",
+    },
+    {
+        "id": "r2",
+        "outlet": "wire-two",
+        "published": "2030-04-02T09:00:00Z",
+        "title": "Fighting resumes in Karabakh as Azerbaijani troops launch offensive on Lachin road",
+        "summary": "Azerbaijani troops launched an offensive on the Lachin road on Wednesday, Armenian officials "
+        "in Nagorno-Karabakh said.",
+    },
+]
+
+
+def test_an_offensive_after_a_truce_is_a_turn_after_it(tmp_path: Path) -> None:
+    """A story's first alert that is also a turn stays kind "alert" and gives the turn among its reasons:
+    the truce agreed, then the offensive that follows it ("after ceasefire agreed": fighting resumed)."""
+    messages, stderr, code = run_replay(tmp_path, items_in=RESUMED_ITEMS)
+    assert code == 0, stderr
+    assert [(m["kind"], m["item"], m["reasons"][1:]) for m in messages] == [
+        ("alert", "r1", ["phase: ceasefire agreed"]),
+        ("alert", "r2", ["phase: escalation offensive after ceasefire agreed"]),
+    ]
