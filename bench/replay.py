@@ -50,9 +50,14 @@ def records(first: str, last: str) -> Iterator[dict[str, Any]]:
                 yield record
 
 
-# what issue 12 added to the alert policy, switched off: commentary alerts like events, no busy rule,
-# no backlog age limit
-BEFORE_ISSUE_12: dict[str, Any] = {"events_only": False, "busy": None, "max_age": timedelta(days=36500)}
+# what issue 12 added to the alert policy, switched off: commentary alerts like events, no busy rule, no
+# phase turns, no backlog age limit
+BEFORE_ISSUE_12: dict[str, Any] = {
+    "events_only": False,
+    "busy": None,
+    "phases": False,
+    "max_age": timedelta(days=36500),
+}
 
 
 def baseline(config: Config) -> Config:

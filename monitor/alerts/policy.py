@@ -16,6 +16,11 @@ Update (only after a first alert)
     - `topic`: a topic joins that was not alerted yet (a ceasefire story turns into an escalation);
     - `update_at_sources`: the number of independent sources reaches this threshold (once).
     Nothing else: more reprints, the same facts retold, an edited item, a restart.
+Turning point (`phases`, on by default)
+    A reported phase that is a turn (`monitor.alerts.phases`: a ceasefire agreed, in effect, collapsed;
+    an offensive) alerts at once, even inside a story already alerted or one whose first alert waits for
+    sources; the pipeline asks `monitor.alerts.phases.turns` and records it with `phase_alerted`. An item
+    too old for `max_age`, or commentary under `events_only`, opens no turn.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from datetime import timedelta
 
 from monitor.core.severity import CRITICAL, level_rank
 
-__all__ = ["AlertPolicy", "Busy", "Decision", "WatchState", "decide", "needs_recent_count"]
+__all__ = ["AlertPolicy", "Busy", "Decision", "WatchState", "decide", "needs_recent_count", "phase_alerted"]
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,7 @@ class AlertPolicy:
     max_age: timedelta = timedelta(hours=24)  # an item published longer ago than this when seen never alerts
     events_only: bool = True  # commentary (an item with a genre) never opens a story's first alert
     busy: Busy | None = field(default_factory=lambda: Busy())  # a watch in a busy stretch waits for sources
+    phases: bool = True  # a turning point (`monitor.alerts.phases`) alerts at once, even inside a story
 
 
 def _max_level(a: str | None, b: str | None) -> str | None:
@@ -150,6 +156,12 @@ def _alerted(state: WatchState, sources: int) -> WatchState:
         alerted_sources=max(state.alerted_sources, sources),
         alerts=state.alerts + 1,
     )
+
+
+def phase_alerted(state: WatchState, sources: int) -> WatchState:
+    """The state after a turning point was announced for this story: it counts as the story's first alert
+    when none went out yet (the story's later reports then send only updates)."""
+    return _alerted(state, sources)
 
 
 def needs_recent_count(state: WatchState | None, policy: AlertPolicy, sources: int) -> bool:

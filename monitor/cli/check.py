@@ -14,7 +14,7 @@ def check_config(config: Config) -> int:
     print(f"  channels: {len(settings.channels)} ({', '.join(settings.channels) or 'none'})")
     print(
         f"  rules:    {len(config.rule_files)} file(s), {len(config.rules.entities)} entities, "
-        f"{len(config.rules.topics)} topics"
+        f"{len(config.rules.topics)} topics, {sum(len(t.phases) for t in config.rules.topics.values())} phases"
     )
     print(
         f"  watches:  {len(config.rules.watches)} ({len(enabled)} enabled: {', '.join(w.name for w in enabled)})"

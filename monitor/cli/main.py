@@ -29,7 +29,7 @@ examples:
   echo '{{"id": 1, "title": "Truce collapses as shelling resumes"}}' | news-monitor match -
   news-monitor cluster items.jsonl   story assignment without the database (backtests)
   news-monitor replay --all-watches items.jsonl   what the daemon would have sent for these items
-  news-monitor stories --since 24h   recent stories with sources, topics and alert history
+  news-monitor stories --since 24h   each watch's phase, recent stories with sources, topics and alerts
   news-monitor test-channel ops-email   send a test message; print the exact reason if it fails
   news-monitor outbox --status dead     deliveries given up; --retry ID queues one again
 
@@ -90,8 +90,8 @@ def _parser() -> argparse.ArgumentParser:
     match.add_argument(
         "--explain",
         action="store_true",
-        help="print a readable explanation per item (topics, severity, reasons, watches, entities, the "
-        "matched words highlighted in context) instead of JSON",
+        help="print a readable explanation per item (topics, severity, reasons, the phase each topic's story "
+        "is in, watches, entities, the matched words highlighted in context) instead of JSON",
     )
     cluster = add(
         "cluster",
@@ -132,12 +132,21 @@ def _parser() -> argparse.ArgumentParser:
         help='also print each item that matched a watch but sent nothing, as kind "held" with the reason '
         "(commentary waiting for an event report, waiting for sources, older than max_age, nothing new)",
     )
-    stories = add("stories", "List recent stories with their sources, topics and alert history.")
+    stories = add(
+        "stories",
+        "Each watch's current phase (e.g. ceasefire in effect) and since when, then recent stories with "
+        "their sources, topics and alert history.",
+    )
     stories.add_argument(
         "--since", default="48h", metavar="DURATION", help="stories updated within this time (default 48h)"
     )
     stories.add_argument("--limit", type=int, default=20, help="at most this many stories (default 20)")
-    stories.add_argument("--json", action="store_true", help="one JSON object per story instead of text")
+    stories.add_argument(
+        "--json",
+        action="store_true",
+        help="JSON Lines instead of text: one {watch, phases} object per watch with a phase, then one "
+        "object per story (with an id)",
+    )
     test_channel = add(
         "test-channel", "Send a short test message to one configured channel; print 'sent' or the reason."
     )

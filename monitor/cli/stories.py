@@ -1,4 +1,5 @@
-"""`news-monitor stories`: recent stories with their outlets, topics and alert history."""
+"""`news-monitor stories`: each watch's current phase (since when), then recent stories with their outlets,
+topics and alert history."""
 
 from __future__ import annotations
 
@@ -24,10 +25,17 @@ def stories(config: Config, *, since: str, limit: int, as_json: bool) -> int:
     engine = make_engine(config.database_url)
     try:
         migrate(engine)
-        stories = Store(engine).recent_stories(datetime.now(UTC) - window, limit=limit)
+        store = Store(engine)
+        phases = store.watch_phases()
+        stories = store.recent_stories(datetime.now(UTC) - window, limit=limit)
     finally:
         engine.dispose()
     out = sys.stdout
+    for watch, states in phases.items():
+        if as_json:
+            out.write(json.dumps(_phases_json(watch, states), ensure_ascii=False) + "\n")
+            continue
+        out.write(f"watch {watch} · phase: " + "; ".join(_phase_text(state) for state in states) + "\n")
     for story in stories:
         if as_json:
             out.write(json.dumps(_story_json(story), ensure_ascii=False) + "\n")
@@ -50,6 +58,33 @@ def stories(config: Config, *, since: str, limit: int, as_json: bool) -> int:
         out.write(f"no stories updated in the last {since}\n")
     out.flush()
     return 0
+
+
+def _phase_text(state: Any) -> str:
+    where = f", story {state.story}" if state.story is not None else ""
+    return (
+        f"{state.topic} {state.phase.replace('_', ' ')} since {state.since:%Y-%m-%d %H:%M} UTC "
+        f"(last reported {state.last_seen:%Y-%m-%d %H:%M}{where})"
+    )
+
+
+def _phases_json(watch: str, states: list[Any]) -> dict[str, Any]:
+    """A watch's line: `{"watch", "phases": [{"topic", "phase", "since", "last_seen", "story", "item"}]}`
+    (story lines have an `id` instead)."""
+    return {
+        "watch": watch,
+        "phases": [
+            {
+                "topic": s.topic,
+                "phase": s.phase,
+                "since": s.since.isoformat(),
+                "last_seen": s.last_seen.isoformat(),
+                "story": s.story,
+                "item": s.item,
+            }
+            for s in states
+        ],
+    }
 
 
 def _story_json(story: Any) -> dict[str, Any]:

@@ -126,6 +126,7 @@ def _alert_policy(settings: AlertPolicySettings) -> AlertPolicy:
         max_age=settings.max_age,
         events_only=settings.events_only,
         busy=Busy(b.after, b.per, b.min_sources) if (b := settings.busy) else None,
+        phases=settings.phases,
     )
 
 

@@ -170,6 +170,7 @@ class AlertPolicySettings(_Strict):
     max_age: Duration = Field(default=timedelta(hours=24), gt=timedelta(0))
     events_only: bool = True  # commentary (analysis, opinion, live pages...) never opens a first alert
     busy: BusySettings | None = BusySettings()  # null: no busy rule
+    phases: bool = True  # a turning point (ceasefire agreed, in effect...; an offensive) alerts at once
 
 
 class AlertSettings(_Strict):

@@ -240,6 +240,7 @@ def pending_delivery(d: Delivery, i: ItemRow | None, f: FeedState | None) -> Pen
         created_at=as_utc(d.created_at),
         period_start_at=as_utc(d.period_start_at),
         period_end_at=as_utc(d.period_end_at),
+        phase=d.phase,
     )
 
 

@@ -132,6 +132,7 @@ class PendingDelivery:
     # a digest row (kind "digest") has no item: feed, title, summary are empty, story_id is 0
     period_start_at: datetime | None = None
     period_end_at: datetime | None = None
+    phase: str | None = None  # the turn the message announces (its subject tag), if any
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,10 @@ class Delivery(SQLModel, table=True):
     watch: str = Field(max_length=200)  # "" for a digest
     channel: str = Field(max_length=200)
     seq: int = 0
-    kind: str = Field(default="first", max_length=10)  # first | update | digest
+    kind: str = Field(default="first", max_length=10)  # first | update | phase | digest
+    # the turn a message announces, as its subject tag ("CEASEFIRE IN EFFECT"); a first alert or update
+    # that is also a turn carries it too; None otherwise
+    phase: str | None = Field(default=None, max_length=100)
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     message_id: str | None = Field(default=None, max_length=200)  # RFC 5322 Message-ID, for threading
     # a `DeliveryStatus`: pending | sent | dead | held (routing waits) | folded (part of the digest `digest_id`)
@@ -143,3 +146,18 @@ class AlertState(SQLModel, table=True):
     alerts: int = 0  # first alert + updates
     first_alert_at: datetime | None = _utc_column()
     last_alert_at: datetime | None = _utc_column()
+
+
+class WatchPhase(SQLModel, table=True):
+    """A watch's current phase of one topic (a ceasefire in effect, an offensive): the memory behind
+    "a turning point alerts once", across restarts and instances (see `monitor.alerts.phases`)."""
+
+    __tablename__ = "watch_phase"
+
+    watch: str = Field(primary_key=True, max_length=200)
+    topic: str = Field(primary_key=True, max_length=200)
+    phase: str = Field(max_length=100)
+    since: datetime | None = _utc_column(nullable=False)  # when this phase became the state
+    last_seen: datetime | None = _utc_column(nullable=False)  # when it was last reported
+    story_id: int | None = None  # the story and item (feed key) that opened it
+    item: str | None = Field(default=None, max_length=600)

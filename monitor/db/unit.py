@@ -10,10 +10,12 @@ from sqlalchemy import case, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from monitor.alerts.phases import PhaseState
 from monitor.alerts.policy import WatchState
 from monitor.alerts.routing import Disposition
 from monitor.alerts.threading import message_id
 from monitor.core.clock import as_utc
+from monitor.db import phases as phase_rows
 from monitor.db.records import DeliveryStatus, NewItem, StoryView
 from monitor.db.stories import ranked_members
 from monitor.db.tables import AlertState, Delivery, ItemRow, Story, StoryItem
@@ -129,6 +131,14 @@ class ItemUnit:
         ).one()
         return int(count)
 
+    def phases(self, watch: str) -> dict[str, PhaseState]:
+        """The watch's current phase per topic (locked until this unit ends, on PostgreSQL)."""
+        return phase_rows.load(self._session, watch)
+
+    def save_phases(self, watch: str, states: Mapping[str, PhaseState]) -> None:
+        """Store the watch's changed phase states."""
+        phase_rows.save(self._session, watch, states)
+
     def save_state(self, watch: str, story_id: int, state: WatchState, *, alerted: bool) -> None:
         row = self._session.get(AlertState, (watch, story_id)) or AlertState(watch=watch, story_id=story_id)
         row.level, row.topics = state.level, list(state.topics)
@@ -141,10 +151,11 @@ class ItemUnit:
 
     def queue(
         self, *, watch: str, story_id: int, item_id: int, channels: Iterable[str], seq: int, kind: str,
-        reasons: list[str], holds: Mapping[str, Disposition] | None = None,
+        reasons: list[str], holds: Mapping[str, Disposition] | None = None, phase: str | None = None,
     ) -> int:  # fmt: skip
         """Outbox rows for one alert decision (one per channel); returns how many. A channel in `holds`
-        gets a held row (until its release time, or the next digest when that is None)."""
+        gets a held row (until its release time, or the next digest when that is None). `phase`: the turn
+        the alert announces, as its subject tag."""
         count = 0
         for channel in channels:
             hold = (holds or {}).get(channel)
@@ -157,6 +168,7 @@ class ItemUnit:
                     channel=channel,
                     seq=seq,
                     kind=kind,
+                    phase=phase,
                     reasons=reasons,
                     message_id=message_id(story_id, watch, channel, seq),
                     created_at=self.now,

@@ -29,6 +29,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 
 from monitor.core.errors import QueryError
+from monitor.core.hints import did_you_mean
 from monitor.match.genre import Genre, classify
 from monitor.match.nodes import Compiled, ItemWords, Span, Words, build
 from monitor.match.presearch import Lexicon, Presearch, clauses, requirement
@@ -78,10 +79,17 @@ class _Entity:
 
 
 @dataclass(frozen=True)
+class _Phase:
+    name: str
+    root: Compiled
+
+
+@dataclass(frozen=True)
 class _Topic:
     name: str
     root: Compiled
     severity: CompiledSeverity
+    phases: tuple[_Phase, ...] = ()  # in rule order; the last that matches an item wins
 
 
 @dataclass(frozen=True)
@@ -182,6 +190,7 @@ class Matcher:
         evidence: list[Evidence] = []
         severity: dict[str, TopicSeverity] = {}
         why: dict[str, str] = {}
+        phases: dict[str, str] = {}
         for slot in slots[topics_at:watches_at]:
             topic = self._topic_list[slot - first_topic]
             spans = ctx.topic(topic.name)
@@ -191,6 +200,11 @@ class Matcher:
                     evidence.append(_evidence(item, "term", topic.name, span))
                 severity[topic.name] = topic.severity.assess(ctx)
                 why[topic.name] = _why(topic.root, ctx)
+                for phase in reversed(topic.phases):
+                    if phase.root.eval(ctx, None) is not None:
+                        phases[topic.name] = phase.name
+                        why[f"phase:{topic.name}"] = _why(phase.root, ctx)
+                        break
 
         found: list[tuple[Span, str, list[Span]]] = []
         entity_list = self._entity_list
@@ -222,7 +236,7 @@ class Matcher:
             hits.append(WatchHit(watch.name, highest([severity[t].level for t in topics]), topics))
             why[f"watch:{watch.name}"] = _why(watch.root, ctx)
         genre = classify(title=title, summary=summary, link=link) if matched_topics or hits else None
-        return MatchResult(matched_topics, hits, entity_labels, evidence, severity, why, genre)
+        return MatchResult(matched_topics, hits, entity_labels, evidence, severity, why, genre, phases)
 
 
 # --- compilation ---------------------------------------------------------------------------------
@@ -254,6 +268,7 @@ def _compile(pack: RulePack, presearch: bool = True) -> tuple[Matcher | None, li
 
     roots: dict[str, Node] = {}
     severities: dict[str, CompiledSeverity] = {}
+    phases: dict[str, tuple[_Phase, ...]] = {}
     for name, spec in pack.topics.items():
         root = parse_into(f"topics.{name}.query", spec.query)
         if root is not None:
@@ -264,7 +279,14 @@ def _compile(pack: RulePack, presearch: bool = True) -> tuple[Matcher | None, li
             return None if node is None else build(node, key_id)
 
         severities[name] = compile_severity(spec.severity, weight_query)
+        phase_list: list[_Phase] = []
+        for index, phase in enumerate(spec.phases):
+            node = parse_into(f"topics.{name}.phases.{index}.query", phase.query)
+            if node is not None:
+                phase_list.append(_Phase(phase.name, build(node, key_id)))
+        phases[name] = tuple(phase_list)
     errors.extend(_topic_cycles(pack, roots))
+    errors.extend(_phase_refs(pack))
 
     watches: list[_Watch] = []
     for index, spec in enumerate(pack.watches):
@@ -273,7 +295,9 @@ def _compile(pack: RulePack, presearch: bool = True) -> tuple[Matcher | None, li
             watches.append(_Watch(spec.name, build(root, key_id), tuple(spec.topics), spec.enabled))
     if errors:
         return None, errors
-    topics = [_Topic(name, build(root, key_id), severities[name]) for name, root in roots.items()]
+    topics = [
+        _Topic(name, build(root, key_id), severities[name], phases[name]) for name, root in roots.items()
+    ]
     if presearch:
         index = _presearch(lexicon, entities, topics, watches, severities)
     else:
@@ -308,6 +332,8 @@ def _presearch(
         topic_req(topic.name)
         for weight in severities[topic.name].weights:
             requirement(weight.root, lexicon, entity_reqs.__getitem__, topic_req)
+        for phase in topic.phases:  # evaluated only on items the topic matched: registers their words
+            requirement(phase.root, lexicon, entity_reqs.__getitem__, topic_req)
     for watch in watches:
         requirement(watch.root, lexicon, entity_reqs.__getitem__, topic_req)
     return Presearch(
@@ -354,7 +380,25 @@ def _topic_cycles(pack: RulePack, roots: dict[str, Node]) -> list[tuple[str, Que
     return errors
 
 
+def _phase_refs(pack: RulePack) -> list[tuple[str, QueryError]]:
+    """Every `also_after` entry must name a phase of the pack as `topic.phase`."""
+    known = {f"{name}.{phase.name}" for name, spec in pack.topics.items() for phase in spec.phases}
+    errors: list[tuple[str, QueryError]] = []
+    for name, spec in pack.topics.items():
+        for index, phase in enumerate(spec.phases):
+            for ref_index, ref in enumerate(phase.also_after):
+                if ref not in known:
+                    message = (
+                        f"also_after: '{ref}' is not a phase of the rule pack (write topic.phase)"
+                        f"{did_you_mean(ref, known)}"
+                    )
+                    where = f"topics.{name}.phases.{index}.also_after.{ref_index}"
+                    errors.append((where, QueryError(message, ref, 1)))
+    return errors
+
+
 def check_rules(pack: RulePack) -> list[tuple[str, QueryError]]:
     """Every bad query of `pack` as ("topics.NAME.query" | "topics.NAME.severity.weights.I.query" |
-    "watches.INDEX.query", error); [] if all good."""
+    "topics.NAME.phases.I.query" | "topics.NAME.phases.I.also_after.J" | "watches.INDEX.query", error);
+    [] if all good."""
     return _compile(pack)[1]

@@ -1,7 +1,7 @@
 """Human-readable explanation of one match (`news-monitor match --explain`): why an item was flagged.
 
 Per item: id and title; each matched topic with its level, score and the weighted reasons; the branch of
-each query that held; the watches that fired; the entities; the genre when the item is commentary (it
+each query that held; the phase of each topic's story the item reports (and why); the watches that fired; the entities; the genre when the item is commentary (it
 does not open an alert on its own, see `monitor.alerts.policy`); and every field with evidence, quoted around
 the matched words, which are highlighted (ANSI bold on a terminal, »guillemets« otherwise).
 """
@@ -65,6 +65,12 @@ def render(item_id: object, fields: dict[str, str], result: MatchResult, *, colo
         lines.append(head)
         if topic in result.why:
             lines.append(f"           because {result.why[topic]}")
+        phase = result.phases.get(topic)
+        if phase is not None:
+            lines.append(f"  phase    {topic} {phase}")
+            why = result.why.get(f"phase:{topic}")
+            if why:
+                lines.append(f"           because {why}")
     for hit in result.watches:
         topics = f"; topics {', '.join(hit.topics)}" if hit.topics else ""
         lines.append(f"  watch    {hit.name}  {hit.severity}{topics}")

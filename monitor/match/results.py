@@ -2,8 +2,9 @@
 
 The JSON keeps the keys of the public `match` contract (README, "Writing rules": `topics`, `watches`,
 `entities`, `evidence`) and adds, only when there is something to say, `severity` (per matched topic:
-score, level, reasons), `why` (per matched topic and per fired watch, keyed `watch:NAME`: the branch of
-the query that made it true) and `genre` (`{"kind", "cue"}`: the item is commentary, not an event report;
+score, level, reasons), `why` (per matched topic and per fired watch, keyed `watch:NAME`, and per phase,
+keyed `phase:TOPIC`: the branch of the query that made it true), `phases` (matched topic → the phase of
+its story the item reports, e.g. `{"ceasefire": "agreed"}`) and `genre` (`{"kind", "cue"}`: the item is commentary, not an event report;
 see `monitor.match.genre`). Items that match nothing therefore keep the exact four-key shape.
 """
 
@@ -79,6 +80,7 @@ class MatchResult:
     severity: dict[str, TopicSeverity] = field(default_factory=dict)  # per matched topic
     why: dict[str, str] = field(default_factory=dict)  # topic name or "watch:NAME" → satisfied branch
     genre: Genre | None = None  # set when a matched item is commentary rather than an event report
+    phases: dict[str, str] = field(default_factory=dict)  # matched topic → phase (rule order: last wins)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -93,6 +95,8 @@ class MatchResult:
             out["why"] = dict(self.why)
         if self.genre is not None:
             out["genre"] = self.genre.to_json()
+        if self.phases:
+            out["phases"] = dict(self.phases)
         return out
 
     @classmethod
@@ -107,6 +111,7 @@ class MatchResult:
             severity={name: TopicSeverity.from_json(s) for name, s in data.get("severity", {}).items()},
             why=dict(data.get("why", {})),
             genre=Genre.from_json(data["genre"]) if data.get("genre") else None,
+            phases=dict(data.get("phases", {})),
         )
 
     def watch(self, name: str) -> WatchHit | None:

@@ -62,12 +62,41 @@ def _severity(value: Any) -> Any:
     return value
 
 
+class PhaseSpec(_Strict):
+    """A stage of the story a topic tells (a ceasefire proposed, agreed, in effect... ): what makes a
+    report a turning point worth an alert of its own (see `monitor.alerts.phases`). A topic lists its
+    phases in the order a conflict goes through them; of several that match one item, the last listed
+    wins (it is the further stage: "the truce agreed on Monday collapsed" is a collapse)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")  # e.g. in_effect
+    query: str = Field(min_length=1)  # same language as topic queries, evaluated on items the topic matched
+    reason: str | None = None  # shown by `match --explain`; default: the query
+    label: str | None = None  # the subject tag of this turn; default "TOPIC NAME" ("CEASEFIRE IN EFFECT")
+    # "topic.phase" states after which this phase is a turn even when it repeats its topic's state: an
+    # offensive after a truce agreed or in effect is fighting resumed
+    also_after: list[str] = Field(default_factory=list)
+    after_label: str | None = None  # the subject tag of such a turn (default: `label`)
+
+    def tag(self, topic: str) -> str:
+        """The subject tag of this phase reached as a plain turn."""
+        return self.label or f"{topic} {self.name.replace('_', ' ')}".upper()
+
+
 class TopicSpec(_Strict):
     query: str = Field(min_length=1)
     # a fixed level, or a score from weighted evidence
     severity: Annotated[Severity | SeveritySpec, BeforeValidator(_severity)] = "medium"
     description: str | None = None
     tag_priority: int = 0  # of an alert's topics, the highest names it in the subject (ties: the first)
+    phases: list[PhaseSpec] = Field(default_factory=list)  # turning points, in the order they happen
+
+    @model_validator(mode="after")
+    def _unique_phases(self) -> TopicSpec:
+        names = [p.name for p in self.phases]
+        if len(names) != len(set(names)):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise ValueError(f"phase names must be unique within a topic; listed twice: {', '.join(twice)}")
+        return self
 
 
 class NotifyRoute(_Strict):

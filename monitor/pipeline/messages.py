@@ -68,6 +68,7 @@ def build_alert(
         in_reply_to=first_id if row.seq > 0 else None,
         references=[i for i in (first_id, previous_id) if i] if row.seq > 0 else [],
         tag_priority={name: spec.tag_priority for name, spec in (pack_topics or {}).items()},
+        phase=row.phase,
     )
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from monitor.alerts.policy import decide, needs_recent_count
+from monitor.alerts.phases import PhaseTable, Turn, phase_table, turns
+from monitor.alerts.policy import decide, needs_recent_count, phase_alerted
 from monitor.alerts.routing import Disposition, admits, dispose, route_for
 from monitor.core.errors import ConcurrentUpdate
 from monitor.db.records import NewItem, StoryView
@@ -40,7 +41,9 @@ class Message:
     story: int
     item: str  # the item's key in its feed
     title: str
-    kind: str  # "first", "update", or "held": the item matched the watch, the policy sent nothing (why: reasons)
+    # "first", "update", "phase" (a turning point inside a story, or opening one whose first alert waited),
+    # or "held": the item matched the watch, the policy sent nothing (why: reasons)
+    kind: str
     level: str | None
     topics: tuple[str, ...]
     reasons: tuple[str, ...]
@@ -121,6 +124,7 @@ def _decide_alerts(
     watches = {w.name: w for w in deps.config.rules.watches if w.enabled}
     hits = {hit.name: hit for hit in (match.watches if match else []) if hit.name in watches}
     states = unit.watch_states(story.id)
+    table = phase_table(deps.config.rules.topics)
     age = unit.now - new.published_at if new.published_at else None
     queued = 0
     for name in dict.fromkeys([*hits, *states]):
@@ -147,20 +151,29 @@ def _decide_alerts(
             commentary=match.genre.kind if match and match.genre else None,
             recent_first_alerts=recent,
         )
-        state = decision.state
-        unit.save_state(name, story.id, state, alerted=decision.kind is not None)
-        if decision.kind is None and (hit is not None or held):
+        state, kind, reasons = decision.state, decision.kind, list(decision.reasons)
+        found = _turns(deps, unit, name, hit.topics if hit else (), new, story.id, policy.phases, table)
+        label = None
+        if found:
+            label = found[0].label
+            reasons += [t.reason for t in found]
+            if kind is None:
+                kind, state = "phase", phase_alerted(state, story.sources)
+            elif kind == "update":
+                kind = "phase"  # the turn is the news; the update's reasons ride along
+            deps.log.info("phase.turned", watch=name, story=story.id, turns=[t.reason for t in found])
+        unit.save_state(name, story.id, state, alerted=kind is not None)
+        if kind is None and (hit is not None or held):
             why = held or tuple(decision.reasons) or ("no change worth an update",)
             messages.append(
                 Message(name, story.id, new.key, new.title, "held", state.level, state.topics, why)
             )
-        if decision.kind is not None:
+        if kind is not None:
             # the alert shows the item that matched the watch, not a corroborating source that did not
             shown = (item_id, new.key, new.title) if hit else unit.watch_item(story.id, name)
             shown_id, key, title = shown or (item_id, new.key, new.title)
-            reasons = tuple(decision.reasons)
             messages.append(
-                Message(name, story.id, key, title, decision.kind, state.level, state.topics, reasons)
+                Message(name, story.id, key, title, kind, state.level, state.topics, tuple(reasons))
             )
             holds = _route(deps, unit, watches[name].routes, state.level, state.topics)
             queued += unit.queue(
@@ -169,9 +182,10 @@ def _decide_alerts(
                 item_id=shown_id,
                 channels=list(holds),
                 seq=state.alerts - 1,
-                kind=decision.kind,
-                reasons=decision.reasons,
+                kind=kind,
+                reasons=reasons,
                 holds=holds,
+                phase=label,
             )
             skipped = [r.channel for r in watches[name].routes if r.channel not in holds]
             held = {
@@ -181,17 +195,46 @@ def _decide_alerts(
             }
             if skipped or held:
                 deps.log.info("alert.routed", watch=name, story=story.id, filtered=skipped, held=held)
-        if decision.kind is not None or hit is not None:
+        if kind is not None or hit is not None:
             deps.log.info(
                 "alert.decided",
                 watch=name,
                 story=story.id,
-                decision=decision.kind or "none",
-                reasons=decision.reasons,
+                decision=kind or "none",
+                reasons=reasons,
                 level=state.level,
                 sources=story.sources,
             )
     return queued
+
+
+def _turns(
+    deps: Deps,
+    unit: ItemUnit,
+    watch: str,
+    topics: Iterable[str],
+    new: NewItem,
+    story_id: int,
+    enabled: bool,
+    table: PhaseTable,
+) -> list[Turn]:
+    """The turning points this item makes for `watch` (the phases it reports of the topics the watch
+    matched: none when the item did not match, was too old, or is commentary under `events_only`), in the
+    rule pack's topic order (the first names the message: a truce collapsing says more than the fighting
+    that goes with it); the watch's phase states are updated in the unit."""
+    match = new.match
+    if not enabled or match is None or not match.phases or not table.topics:
+        return []
+    topics = set(topics)
+    reported = {t: p for t, p in match.phases.items() if t in topics}
+    if not reported or (match.genre is not None and deps.config.alert_policy(watch).events_only):
+        return []
+    current = unit.phases(watch)
+    found, changed = turns(table, current, reported, now=unit.now, story=story_id, item=new.key)
+    if changed:
+        unit.save_phases(watch, changed)
+    order = {name: index for index, name in enumerate(table.topics)}
+    return sorted(found, key=lambda t: order.get(t.topic, len(order)))
 
 
 def _route(

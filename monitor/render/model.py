@@ -47,6 +47,8 @@ class Alert:
     # the rule pack's `tag_priority` per topic: of `topics`, the highest names the alert in its subject
     # (ties and topics not listed: the first); empty: the first topic
     tag_priority: Mapping[str, int] = field(default_factory=dict)
+    # the turning point this alert announces, as its subject tag ("CEASEFIRE IN EFFECT"); None: not a turn
+    phase: str | None = None
 
 
 @dataclass(frozen=True)

@@ -102,3 +102,73 @@ def test_held_shows_why_a_matching_item_sent_nothing(tmp_path: Path) -> None:
     assert messages[0]["reasons"] == ["commentary (analysis): waits for an event report"]
     assert messages[2]["reasons"] == ["published 216 h before it was seen: older than max_age"]
     assert "matching items sent nothing (see --held)" in stderr
+
+
+# Invented: shelling in Karabakh, then, the next day, a truce agreed that the same outlets report as a
+# development of the same fighting, then a second report of that agreement.
+PHASE_ITEMS = [
+    ITEMS[0],
+    {
+        "id": "t1",
+        "outlet": "wire-two",
+        "published": "2030-03-01T18:00:00Z",
+        "title": "Azerbaijan and Armenia agree ceasefire after artillery shells Stepanakert",
+        "summary": "Baku and Yerevan agreed a ceasefire on Saturday evening after heavy artillery fire hit "
+        "residential districts of Stepanakert, Karabakh officials said.",
+    },
+    {
+        "id": "t2",
+        "outlet": "wire-one",
+        "published": "2030-03-01T19:00:00Z",
+        "title": "Ceasefire agreed between Azerbaijan and Armenia after Stepanakert shelling",
+        "summary": "A ceasefire was agreed between Baku and Yerevan on Saturday after artillery fire on "
+        "Stepanakert, Karabakh officials said.",
+    },
+]
+
+
+def test_a_turning_point_is_a_message_of_kind_phase_and_its_repeat_sends_nothing(tmp_path: Path) -> None:
+    """The shelling alerts; the truce agreed is a turning point: one message of kind "phase" whose reasons
+    name the turn, in the public replay shape; the second report of the same agreement sends nothing."""
+    messages, stderr, code = run_replay(tmp_path, items_in=PHASE_ITEMS)
+    assert code == 0, stderr
+    assert [(m["watch"], m["kind"], m["item"]) for m in messages] == [
+        ("karabakh", "alert", "a1"),
+        ("karabakh", "phase", "t1"),
+    ]
+    phase = messages[1]
+    assert set(phase) == KEYS
+    assert phase["at"] == "2030-03-01T18:00:00+00:00"
+    assert "phase: ceasefire agreed" in phase["reasons"]
+    assert "ceasefire" in phase["topics"]
+
+
+# Invented: a truce agreed, then, the next day, an offensive that breaks it (a story of its own).
+RESUMED_ITEMS = [
+    {
+        "id": "r1",
+        "outlet": "wire-one",
+        "published": "2030-04-01T06:00:00Z",
+        "title": "Azerbaijan and Armenia agree ceasefire in Karabakh after talks in Moscow",
+        "summary": "Baku and Yerevan agreed a ceasefire in Nagorno-Karabakh on Tuesday, mediators said.",
+    },
+    {
+        "id": "r2",
+        "outlet": "wire-two",
+        "published": "2030-04-02T09:00:00Z",
+        "title": "Fighting resumes in Karabakh as Azerbaijani troops launch offensive on Lachin road",
+        "summary": "Azerbaijani troops launched an offensive on the Lachin road on Wednesday, Armenian officials "
+        "in Nagorno-Karabakh said.",
+    },
+]
+
+
+def test_an_offensive_after_a_truce_is_a_turn_after_it(tmp_path: Path) -> None:
+    """A story's first alert that is also a turn stays kind "alert" and gives the turn among its reasons:
+    the truce agreed, then the offensive that follows it ("after ceasefire agreed": fighting resumed)."""
+    messages, stderr, code = run_replay(tmp_path, items_in=RESUMED_ITEMS)
+    assert code == 0, stderr
+    assert [(m["kind"], m["item"], m["reasons"][1:]) for m in messages] == [
+        ("alert", "r1", ["phase: ceasefire agreed"]),
+        ("alert", "r2", ["phase: escalation offensive after ceasefire agreed"]),
+    ]

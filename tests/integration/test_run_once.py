@@ -153,17 +153,23 @@ def _subjects(smtp: SmtpServer) -> list[str]:
 @pytest.mark.integration
 def test_alerts_once_per_item_by_email_and_webhook_and_honours_304(env: Env) -> None:
     """Only the two conflict items alert, on both channels; a rerun sends nothing; a new item sends one more."""
+    env.feeds.delays["/atom.xml"] = 0.5  # a fixed arrival order: the wire's report is stored first
     events = _ok(env.run())
+    env.feeds.delays.clear()
     assert env.db.is_file()
 
     subjects = sorted(_subjects(env.smtp))
     assert subjects == [
+        # the first report of the fighting also says the ceasefire was broken: a turning point, which the
+        # story's first alert names instead of the topic
+        "[CEASEFIRE VIOLATED] Nagorno-Karabakh: Armenia declares martial law as fighting with Azerbaijan "
+        "flares over Nagorno-Karabakh",
+        # the agreement arrives right after the violation: an earlier phase of the same cycle, so no
+        # turn of its own (see monitor/alerts/phases.py)
         "[CEASEFIRE] Nagorno-Karabakh: Azerbaijan and Armenia agree humanitarian ceasefire in Karabakh after "
         "Moscow talks",
-        "[ESCALATION] Nagorno-Karabakh: Armenia declares martial law as fighting with Azerbaijan flares over "
-        "Nagorno-Karabakh",
     ]
-    escalation = next(m for m in env.smtp.messages if "[ESCALATION]" in str(m["Subject"]))
+    escalation = next(m for m in env.smtp.messages if "martial law" in str(m["Subject"]))
     body = escalation.body_text()
     for expected in (
         "karabakh-ops",

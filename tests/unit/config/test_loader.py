@@ -305,3 +305,16 @@ def test_a_watch_policy_takes_alerts_defaults_for_the_keys_it_leaves_out(tmp_pat
     )
     policy = load_config(write(tmp_path, main)).alert_policy("karabakh")
     assert (policy.min_sources, policy.max_age, policy.update_at_sources) == (3, timedelta(hours=2), 5)
+
+
+def test_phases_default_on_and_are_switched_off_per_watch(tmp_path: Path) -> None:
+    """Turning points alert by default; alerts.watches.NAME.phases: false switches them off for that watch
+    only, and a non-boolean value is refused with its line."""
+    config = load_config(write(tmp_path))
+    assert config.alert_policy("karabakh").phases is True
+    main = MAIN + "alerts:\n  watches:\n    karabakh: {phases: false}\n"
+    config = load_config(write(tmp_path, main))
+    assert config.alert_policy("karabakh").phases is False
+    assert config.alert_policy("elsewhere").phases is True
+    found = problems(tmp_path, MAIN + "alerts:\n  defaults: {phases: often}\n")
+    assert len(found) == 1 and found[0].startswith("monitor.yaml:9: alerts.defaults.phases")

@@ -3,6 +3,7 @@ names; the shipped pack keeps ESCALATION before CEASEFIRE."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -61,3 +62,20 @@ def test_the_shipped_pack_tags_escalation_before_ceasefire() -> None:
         (["mobilisation"], "MOBILISATION"),
     ):
         assert render(build_alert(row(alert_topics), "Zetaland", (), topics)).subject.startswith(f"[{tag}] ")
+
+
+def test_a_phase_row_names_its_turn_and_is_not_an_update() -> None:
+    """An outbox row of kind "phase" carries its turn into the alert: the subject tag is the turn, with no
+    [UPDATE], and its reasons are shown; the row's place in the story still threads it."""
+    phase_row = replace(
+        row(["ceasefire", "escalation"]), kind="phase", seq=2, phase="CEASEFIRE IN EFFECT",
+        reasons=["phase: ceasefire in effect"],
+    )  # fmt: skip
+    alert = build_alert(phase_row, "Zetaland", (), topics_of(SHIPPED.read_text(encoding="utf-8")))
+    assert (alert.phase, alert.update, alert.reasons) == (
+        "CEASEFIRE IN EFFECT",
+        False,
+        ["phase: ceasefire in effect"],
+    )
+    assert alert.in_reply_to is not None
+    assert render(alert).subject == "[CEASEFIRE IN EFFECT] Zetaland: Headline"

@@ -155,6 +155,29 @@ def test_an_update_is_marked_says_why_and_lists_the_other_outlets() -> None:
     assert not render(ALERT).subject.startswith("[UPDATE]")
 
 
+TURNS = [
+    ("CEASEFIRE IN EFFECT", "[CEASEFIRE IN EFFECT] Nagorno-Karabakh: "),
+    ("CEASEFIRE AGREED", "[CEASEFIRE AGREED] Nagorno-Karabakh: "),
+    ("FIGHTING RESUMED", "[FIGHTING RESUMED] Nagorno-Karabakh: "),
+    ("NEW OFFENSIVE", "[NEW OFFENSIVE] Nagorno-Karabakh: "),
+]
+
+
+@pytest.mark.parametrize(("phase", "subject"), TURNS, ids=[t[0] for t in TURNS])
+def test_a_turning_point_names_the_turn_in_its_subject_and_says_why(phase: str, subject: str) -> None:
+    """A phase alert's subject tag is the turn instead of the topic, without [UPDATE]; every form says it
+    is a turning point and why; a digest story shows the turn as its tag too."""
+    alert = replace(ALERT, phase=phase, reasons=[f"phase: {phase.lower()}"])
+    message = render(alert)
+    assert message.subject == subject + ALERT.headline
+    assert f"Turning point: {phase} (phase: {phase.lower()})" in message.text
+    assert f"**Turning point:** {phase}" in message.markdown
+    assert f"<b>Turning point:</b> {phase}" in message.html
+    assert "Turning point" not in render(ALERT).text
+    digest = digest_fields(replace(DIGEST, alerts=[alert]), "text")
+    assert [s.tag for s in digest["groups"][0]["stories"]] == [phase]
+
+
 # --- digests --------------------------------------------------------------------------------------
 
 
