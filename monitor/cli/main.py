@@ -144,8 +144,11 @@ def _parser() -> argparse.ArgumentParser:
     stories.add_argument(
         "--json",
         action="store_true",
-        help="JSON Lines instead of text: one {watch, phases} object per watch with a phase, then one "
-        "object per story (with an id)",
+        help="JSON Lines instead of text: one object per story (with --phases: one {watch, phases} object "
+        "per watch instead)",
+    )
+    stories.add_argument(
+        "--phases", action="store_true", help="only each watch's current phase and since when, no stories"
     )
     test_channel = add(
         "test-channel", "Send a short test message to one configured channel; print 'sent' or the reason."
@@ -195,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "replay":
             return replay_items(config, args.inputs, all_watches=args.all_watches, held=args.held)
         if args.command == "stories":
-            return stories(config, since=args.since, limit=args.limit, as_json=args.json)
+            return stories(
+                config, since=args.since, limit=args.limit, as_json=args.json, phases_only=args.phases
+            )
         if args.command == "test-channel":
             return test_channel(config, args.name)
         if args.command == "outbox":

@@ -10,7 +10,9 @@ from typing import Any
 from monitor.config import Config
 
 
-def stories(config: Config, *, since: str, limit: int, as_json: bool) -> int:
+def stories(config: Config, *, since: str, limit: int, as_json: bool, phases_only: bool = False) -> int:
+    """Text: phases, then stories. JSON Lines: stories only (the lines scripts already read), or with
+    `phases_only` one line per watch."""
     from datetime import UTC, datetime
 
     from monitor.config import parse_duration
@@ -32,10 +34,15 @@ def stories(config: Config, *, since: str, limit: int, as_json: bool) -> int:
         engine.dispose()
     out = sys.stdout
     for watch, states in phases.items():
-        if as_json:
+        if as_json and phases_only:
             out.write(json.dumps(_phases_json(watch, states), ensure_ascii=False) + "\n")
-            continue
-        out.write(f"watch {watch} · phase: " + "; ".join(_phase_text(state) for state in states) + "\n")
+        elif not as_json:
+            out.write(f"watch {watch} · phase: " + "; ".join(_phase_text(state) for state in states) + "\n")
+    if phases_only:
+        if not phases and not as_json:
+            out.write("no watch has a phase yet\n")
+        out.flush()
+        return 0
     for story in stories:
         if as_json:
             out.write(json.dumps(_story_json(story), ensure_ascii=False) + "\n")

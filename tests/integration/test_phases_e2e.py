@@ -115,14 +115,23 @@ def test_a_ceasefire_agreed_inside_an_offensive_story_alerts_at_once_and_a_repea
         assert "Turning point: CEASEFIRE AGREED (new topic: ceasefire; phase: ceasefire agreed)" in agreed
 
     listing = subprocess.run(
-        [sys.executable, "-m", "monitor", "stories", "--json", "-c", str(world.tmp / "monitor.yaml")],
+        [
+            sys.executable,
+            "-m",
+            "monitor",
+            "stories",
+            "--phases",
+            "--json",
+            "-c",
+            str(world.tmp / "monitor.yaml"),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     )
     lines = [json.loads(line) for line in listing.stdout.splitlines()]
-    [watch] = [line for line in lines if "phases" in line]
+    [watch] = lines
     assert watch["watch"] == "zeta"
     assert {(p["topic"], p["phase"]) for p in watch["phases"]} == {
         ("ceasefire", "in_effect"),
@@ -138,6 +147,24 @@ def test_a_ceasefire_agreed_inside_an_offensive_story_alerts_at_once_and_a_repea
         check=True,
     ).stdout
     assert text.startswith("watch zeta · phase: ceasefire in effect since 2026-01-16 02:00 UTC")
+    story_lines = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "monitor",
+            "stories",
+            "--json",
+            "--since",
+            "3650d",
+            "-c",
+            str(world.tmp / "monitor.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.splitlines()
+    assert story_lines and all("id" in json.loads(line) for line in story_lines)  # the story contract holds
 
 
 # Items that report a turn but must not open one: commentary (an analysis piece) under events_only, and a
