@@ -48,6 +48,7 @@ from itertools import repeat
 from typing import Any
 
 from monitor.core.clock import as_utc
+from monitor.feeds.identity import canonical_url
 from monitor.feeds.text import html_to_text
 from monitor.stories.scorer import Weights, pair_features, score, trained_weights
 from monitor.stories.words import item_words
@@ -377,8 +378,6 @@ def _parse_time(value: object) -> datetime | None:
 def doc_from_record(record: Mapping[str, Any]) -> StoryDoc:
     """An input record (`id, title, summary|description, link, published|date, outlet`) as a StoryDoc: text
     through the one HTML-to-text and links canonicalised, as the daemon's parser gives them."""
-    from monitor.feeds.identity import canonical_url
-
     link = record.get("link")
     return StoryDoc(
         id=str(record.get("id")),
