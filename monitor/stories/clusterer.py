@@ -75,10 +75,19 @@ class ClusterParams:
     story_members: int = 3  # how many of a story's likeliest reports that sum counts
     idf_floor: int = 1000  # IDF is computed as if the window held at least this many items
     common_share: float = 0.02  # words in more than this share of the window do not fetch candidates
+    core_reports: int = 8  # a story's first this many reports (a report with its reprints once) are its core
+    core_similarity: float = 0.2  # cosine with the centroid of a story's core below which no item joins it
+    core_span: timedelta | None = None  # no item joins a story this long after the story's first report
 
     def __post_init__(self) -> None:
         if self.story_members < 1:
             raise ValueError(f"story_members must be at least 1, not {self.story_members}")
+        if self.core_reports < 1:
+            raise ValueError(f"core_reports must be at least 1, not {self.core_reports}")
+        if not 0 <= self.core_similarity <= 1:
+            raise ValueError(f"core_similarity must be between 0 and 1, not {self.core_similarity}")
+        if self.core_span is not None and self.core_span <= timedelta(0):
+            raise ValueError(f"core_span must be positive, not {self.core_span}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +130,39 @@ class _Entry:
     title_mass: float = 1.0  # sum of the title words' weights
 
 
+@dataclass(slots=True, eq=False)
+class _Core:
+    """What a story's new members are checked against: the centroid of its first reports."""
+
+    first: float  # publication time of its earliest member, POSIX seconds
+    vector: dict[str, float] = field(default_factory=dict)  # sum of the core reports' unit vectors
+    square: float = 0.0  # squared norm of `vector`
+    reports: int = 0  # reports in the core (a copy adds nothing)
+    members: int = 0  # members inside the window: the core is dropped with the story's last one
+
+    def add(self, vector: dict[str, float], norm: float) -> None:
+        """Add one report's unit vector to the centroid."""
+        core, square = self.vector, self.square
+        scale = 1.0 / norm
+        for word, weight in vector.items():
+            unit = weight * scale
+            old = core.get(word, 0.0)
+            core[word] = old + unit
+            square += unit * (2.0 * old + unit)
+        self.square, self.reports = square, self.reports + 1
+
+    def cosine(self, vector: dict[str, float], norm: float) -> float:
+        """Cosine of an item's vector with the centroid."""
+        core = self.vector
+        get = core.get
+        dot = 0.0
+        for word, weight in vector.items():
+            other = get(word)
+            if other is not None:
+                dot += weight * other
+        return dot / (norm * math.sqrt(self.square)) if self.square > 0 else 0.0
+
+
 def _cosine(a: _Entry, b: _Entry) -> float:
     small, large = (a.vector, b.vector) if len(a.vector) <= len(b.vector) else (b.vector, a.vector)
     dot = 0.0
@@ -159,6 +201,8 @@ class StoryClusterer:
         self._expiry: list[tuple[float, int, str]] = []  # min-heap on time
         self._links: dict[str, str] = {}  # canonical link -> id of the first item with it
         self._texts: dict[frozenset[str], str] = {}  # word set -> id of the first item with it
+        self._cores: dict[str, _Core] = {}  # story id -> its core, while a member is inside the window
+        self._core_span = None if self.params.core_span is None else self.params.core_span.total_seconds()
         self._newest: float | None = None
         self._seq = 0
         self._window = self.params.window.total_seconds()
@@ -304,10 +348,24 @@ class StoryClusterer:
             logit = best + math.log(sum(math.exp(member - best) for member, _ in scored[:top]))
             if best >= join or logit >= story_score:
                 ranked.append((-logit, story_id, similarity))
-        if ranked:
-            _logit, story_id, similarity = min(ranked)
-            return None, story_id, similarity
+        ranked.sort()
+        for _logit, story_id, similarity in ranked:
+            if self._near_core(entry, story_id):
+                return None, story_id, similarity
         return None, entry.id, 0.0
+
+    def _near_core(self, entry: _Entry, story_id: str) -> bool:
+        """Whether an item may join a story: close enough to the centroid of the story's core (its first
+        `core_reports` reports) and, with `core_span`, not too long after its first report. Without it, a
+        story would chain: each item resembling only the latest, from one incident to the next."""
+        core = self._cores.get(story_id)
+        if core is None:
+            return True
+        span = self._core_span
+        if span is not None and entry.ts - core.first > span:
+            return False
+        threshold = self.params.core_similarity
+        return threshold <= 0 or core.cosine(entry.vector, entry.norm) >= threshold
 
     @property
     def _copy_floor(self) -> float:
@@ -326,6 +384,14 @@ class StoryClusterer:
             self._links.setdefault(entry.link, doc_id)
         if words:
             self._texts.setdefault(words, doc_id)
+        core = self._cores.get(entry.story)
+        if core is None:
+            core = self._cores[entry.story] = _Core(ts)
+        elif ts < core.first:
+            core.first = ts
+        core.members += 1
+        if entry.copy_of is None and vector and core.reports < self.params.core_reports:
+            core.add(vector, entry.norm)
         postings = self._postings
         scale = 1.0 / entry.norm
         for word, weight in vector.items():
@@ -352,6 +418,11 @@ class StoryClusterer:
                 del self._links[entry.link]
             if entry.words and self._texts.get(entry.words) == key:
                 del self._texts[entry.words]
+            core = self._cores.get(entry.story)
+            if core is not None:
+                core.members -= 1
+                if core.members <= 0:
+                    del self._cores[entry.story]
             for word in entry.words:
                 posting = postings[word]
                 del posting[entry]
