@@ -61,6 +61,8 @@ from monitor.stories.clusterer import StoryClusterer, cluster_records  # noqa: E
 
 CORPUS = REPO.parent / "shared" / "corpus" / "news-2022.jsonl.gz"
 PAIRS = REPO / "bench" / "data" / "story_pairs.tsv"
+PAIRS_V2 = REPO / "bench" / "data" / "story_pairs_v2.tsv"  # the issue-12 definition (bench/data/LABELLING.md)
+HALVES = {"even": 0, "odd": 1}  # pair number in file order (0-based, header excluded) modulo 2
 
 
 def records(limit: int | None) -> Iterator[dict[str, Any]]:
@@ -71,9 +73,9 @@ def records(limit: int | None) -> Iterator[dict[str, Any]]:
             yield json.loads(line)
 
 
-def load_pairs() -> list[tuple[str, str, int, str]]:
+def load_pairs(path: Path = PAIRS) -> list[tuple[str, str, int, str]]:
     """The labelled pairs as (id_a, id_b, label, sampling stratum), in file order."""
-    with PAIRS.open(encoding="utf-8") as stream:
+    with path.open(encoding="utf-8") as stream:
         return [
             (row["id_a"], row["id_b"], int(row["label"]), row["sampled_as"])
             for row in csv.DictReader(stream, delimiter="\t")
@@ -128,15 +130,23 @@ def main() -> int:
     )
     parser.add_argument("--config", type=Path, default=REPO / "config" / "monitor.yaml")
     parser.add_argument("--limit", type=int, default=None, help="only the first N items (smoke runs)")
+    parser.add_argument(
+        "--half",
+        choices=("even", "odd", "both"),
+        default="both",
+        help="which half of the version-2 pairs to score: even (tuning), odd (held out, scored once), both",
+    )
     args = parser.parse_args()
     if not CORPUS.is_file():
         print(f"skipped: {CORPUS} is absent (it lives in ../shared, next to the repository)")
         return 0
     params = load_config(args.config).story_params
     pairs = load_pairs()
+    pairs_v2 = load_pairs(PAIRS_V2)
     print(f"settings: {params}")
-    print(f"labelled pairs: {len(pairs)} ({sum(p[2] for p in pairs)} same event, "
-          f"{sum(1 - p[2] for p in pairs)} different)")  # fmt: skip
+    for name, labelled in (("version 1", pairs), ("version 2", pairs_v2)):
+        print(f"labelled pairs, {name}: {len(labelled)} ({sum(p[2] for p in labelled)} same story, "
+              f"{sum(1 - p[2] for p in labelled)} different)")  # fmt: skip
 
     # Baseline: exact title duplicates only (same process, same corpus).
     started = time.perf_counter()
@@ -176,11 +186,14 @@ def main() -> int:
     ours = score(stories, pairs)
     print()
     print(f"{'':28}{'precision':>10}{'recall':>8}{'tp':>5}{'fp':>5}{'fn':>5}{'tn':>5}")
+    halves = ("even", "odd") if args.half == "both" else (args.half,)
     rows = (
         ("exact-title baseline", base),
-        ("stories (cluster)", ours),
+        ("stories (cluster), v1", ours),
         ("  even pairs (tuned on)", score(stories, pairs, 0)),
         ("  odd pairs (held out)", score(stories, pairs, 1)),
+        ("v2 exact-title baseline", score(baseline, pairs_v2)),
+        *((f"stories, v2 {half} half", score(stories, pairs_v2, HALVES[half])) for half in halves),
     )
     for name, result in rows:
         print(f"{name:28}{result['precision']:>10.3f}{result['recall']:>8.3f}"
@@ -204,7 +217,14 @@ def main() -> int:
         "(leaves out other processes' time; a slow host slows it as much as the wall clock)"
     )
     print(f"stories: {len(sizes):,}; multi-item stories: {sum(1 for s in sizes.values() if s > 1):,}; "
-          f"largest: {max(sizes.values())} items")  # fmt: skip
+          f"largest: {max(sizes.values())} items; items in stories of more than 50: "
+          f"{sum(s for s in sizes.values() if s > 50):,}")  # fmt: skip
+    buckets = ((1, 1), (2, 5), (6, 20), (21, 50), (51, None))
+    print("  story sizes (stories / items):", ", ".join(
+        f"{low}{'+' if high is None else '' if high == low else f'-{high}'}: "
+        f"{sum(1 for s in sizes.values() if low <= s and (high is None or s <= high)):,}/"
+        f"{sum(s for s in sizes.values() if low <= s and (high is None or s <= high)):,}"
+        for low, high in buckets))  # fmt: skip
     print(
         f"memory: at most {window_peak:,} items in the window; peak RSS {rss_mb():.0f} MB "
         f"(after 25k items: {rss_quarter:.0f} MB; includes the {count:,}-entry result dict kept for scoring)"
