@@ -76,8 +76,10 @@ class ClusterParams:
     idf_floor: int = 1000  # IDF is computed as if the window held at least this many items
     common_share: float = 0.02  # words in more than this share of the window do not fetch candidates
     core_reports: int = 8  # a story's first this many reports (a report with its reprints once) are its core
-    core_similarity: float = 0.2  # cosine with the centroid of a story's core below which no item joins it
-    core_span: timedelta | None = None  # no item joins a story this long after the story's first report
+    core_similarity: float = 0.15  # cosine with the centroid of a story's core below which no item joins it
+    core_span: timedelta | None = timedelta(
+        hours=36
+    )  # no item joins a story this long after its first report
 
     def __post_init__(self) -> None:
         if self.story_members < 1:

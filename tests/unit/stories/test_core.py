@@ -14,7 +14,7 @@ from tests.unit.stories.reports import doc
 
 # The pair bars are switched off (any pair at cosine >= `similarity` would join), so only the core rule
 # keeps stories apart. Each text shares two of its four made-up words with the one before it.
-LOOSE = ClusterParams(join_score=-50.0, story_score=-50.0, similarity=0.05)
+LOOSE = ClusterParams(join_score=-50.0, story_score=-50.0, similarity=0.05, core_span=None)
 A = ("zorblat quenvik marovel trastine", "")
 B = ("marovel trastine pellunor gradvik", "")
 C = ("pellunor gradvik sorbenta wyllic", "")
