@@ -27,6 +27,7 @@ def sync_stories(deps: Deps) -> int:
             StoryDoc(str(row.item_id), row.title, row.summary, row.feed, row.link, row.published_at),
             story=str(row.story_id),
             copy_of=str(row.copy_of) if row.copy_of else None,
+            started=row.story_started,
         )
         deps.synced_item_id = max(deps.synced_item_id, row.item_id)
     return len(rows)

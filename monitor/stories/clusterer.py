@@ -241,13 +241,22 @@ class StoryClusterer:
         self._add(entry)
         return Assignment(story=story_id, created=story_id == doc.id, copy_of=copy_of, score=round(score, 3))
 
-    def restore(self, doc: StoryDoc, story: str, copy_of: str | None = None) -> None:
-        """Put back an item whose story was decided earlier (daemon start-up, another instance's item)."""
+    def restore(
+        self, doc: StoryDoc, story: str, copy_of: str | None = None, started: datetime | None = None
+    ) -> None:
+        """Put back an item whose story was decided earlier (daemon start-up, another instance's item).
+        `started`: when the story's founding item was published, which may be outside the window by now,
+        so that `core_span` counts from the same moment after a restart."""
         if doc.id in self._entries:
             return
         entry = self._entry(doc, self._time(doc))
         entry.story, entry.copy_of = story, copy_of
         self._add(entry)
+        started_at = as_utc(started)
+        if started_at is not None:
+            core = self._cores.get(story)
+            if core is not None:
+                core.first = min(core.first, started_at.timestamp())
 
     def pair_features(self, doc: StoryDoc, other_id: str, floor: float = -math.inf) -> list[float] | None:
         """The scorer's features of an item, as if it arrived now, against a window item (None when that

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from monitor.stories.clusterer import ClusterParams, StoryClusterer
-from tests.unit.stories.reports import doc
+from tests.unit.stories.reports import T0, doc
 
 # The pair bars are switched off (any pair at cosine >= `similarity` would join), so only the core rule
 # keeps stories apart. Each text shares two of its four made-up words with the one before it.
@@ -99,3 +99,14 @@ def test_bad_core_params_are_refused(field: str, value: object) -> None:
     """A core setting that cannot work is an error, not a silent default."""
     with pytest.raises(ValueError, match=field):
         ClusterParams(**{field: value})
+
+
+def test_a_restored_story_keeps_its_start_so_core_span_counts_from_its_first_report() -> None:
+    """After a restart the founding report may be outside the window: `started` keeps the span's origin."""
+    params = replace(LOOSE, core_span=timedelta(hours=36))
+    restarted = StoryClusterer(params)
+    restarted.restore(doc("b", AB, "daily", 20), story="a", started=T0)
+    assert restarted.assign(doc("c", AC, "desk", 40)).story == "c"
+    unknown_start = StoryClusterer(params)
+    unknown_start.restore(doc("b", AB, "daily", 20), story="a")
+    assert unknown_start.assign(doc("c", AC, "desk", 40)).story == "a"
