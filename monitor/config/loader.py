@@ -59,7 +59,12 @@ class Config:
             self,
             "story_params",
             ClusterParams(
-                window=stories.window, similarity=stories.similarity, copy_similarity=stories.copy_similarity
+                window=stories.window,
+                similarity=stories.similarity,
+                copy_similarity=stories.copy_similarity,
+                core_reports=stories.core_reports,
+                core_similarity=stories.core_similarity,
+                core_span=stories.core_span,
             ),
         )
         set_(

@@ -146,6 +146,9 @@ class StorySettings(_Strict):
     window: Duration = timedelta(hours=48)  # an item is compared only with reports this close in time
     similarity: float = Field(default=ClusterParams.similarity, gt=0, le=1)  # higher: fewer, surer merges
     copy_similarity: float = Field(default=ClusterParams.copy_similarity, gt=0, le=1)  # reprint threshold
+    core_reports: int = Field(default=ClusterParams.core_reports, ge=1, le=1000)  # a story's first reports
+    core_similarity: float = Field(default=ClusterParams.core_similarity, ge=0, le=1)  # 0: no core check
+    core_span: Duration | None = Field(default=ClusterParams.core_span, gt=timedelta(0))  # null: no limit
 
 
 UpdateReason = Literal["severity", "topic"]

@@ -96,6 +96,7 @@ class WindowItem:
     published_at: datetime | None
     story_id: int
     copy_of: int | None
+    story_started: datetime | None = None  # publication (else first-seen) time of the story's founding item
 
 
 @dataclass(frozen=True)

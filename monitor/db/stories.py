@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Subquery, func
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from monitor.core.clock import as_utc
@@ -18,10 +19,12 @@ from monitor.db.tables import Delivery, FeedState, ItemRow, Story, StoryItem
 class StoryQueries(StoreBase):
     def window_items(self, since: datetime, after_id: int = 0) -> list[WindowItem]:
         """Items first seen since `since` (and with id > after_id) with their story, oldest first."""
+        founder = aliased(ItemRow)
         with self._session() as session:
             rows = session.exec(
-                select(ItemRow, StoryItem)
+                select(ItemRow, StoryItem, founder.published_at, founder.first_seen_at)
                 .join(StoryItem, col(StoryItem.item_id) == col(ItemRow.id))
+                .outerjoin(founder, col(founder.id) == col(StoryItem.story_id))
                 .where(col(ItemRow.first_seen_at) >= since, col(ItemRow.id) > after_id)
                 .order_by(col(ItemRow.id))
             ).all()
@@ -35,8 +38,9 @@ class StoryQueries(StoreBase):
                 published_at=as_utc(i.published_at),
                 story_id=m.story_id,
                 copy_of=m.copy_of,
+                story_started=as_utc(published or seen),
             )
-            for i, m in rows
+            for i, m, published, seen in rows
         ]
 
     def story_sources(self, story_id: int) -> list[Source]:

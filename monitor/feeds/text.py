@@ -64,9 +64,11 @@ def html_to_text(value: object) -> str:
     """Tags dropped, entities decoded, control characters removed, whitespace collapsed."""
     if not value:
         return ""
-    text = str(value)
-    if text.isascii() and text.isprintable() and "  " not in text and "<" not in text and "&" not in text:
-        return text.strip()  # already one clean line: what the general path below would give
+    text = value if type(value) is str else str(value)
+    if "<" not in text and "&" not in text and "  " not in text and text.isprintable():
+        # Already one clean line, returned as is: the space is the only printable whitespace and every
+        # control character is unprintable, so the general path below would give exactly this.
+        return text.strip()
     if "<" in text or "&" in text:
         parser = _TextExtractor()
         try:

@@ -19,8 +19,8 @@ from monitor.stories.clusterer import StoryClusterer, StoryDoc
 
 def sync_stories(deps: Deps) -> int:
     """Bring the in-memory story index up to date with the database: at start-up every item inside the
-    window (so a restart clusters as before, up to IDF weights recomputed over the restored window), later
-    the items other instances stored."""
+    window (so a restart clusters as before, up to IDF weights recomputed over the restored window and the
+    core of a story whose first reports have left it), later the items other instances stored."""
     since = deps.clock.now() - deps.config.story_params.window
     rows = deps.store.window_items(since, after_id=deps.synced_item_id)
     for row in rows:
@@ -28,6 +28,7 @@ def sync_stories(deps: Deps) -> int:
             StoryDoc(str(row.item_id), row.title, row.summary, row.feed, row.link, row.published_at),
             story=str(row.story_id),
             copy_of=str(row.copy_of) if row.copy_of else None,
+            started=row.story_started,
         )
         deps.synced_item_id = max(deps.synced_item_id, row.item_id)
     return len(rows)

@@ -61,7 +61,7 @@ class _NameCache(dict[str, tuple[str, ...]]):
     def __missing__(self, name: str) -> tuple[str, ...]:
         if len(self) > 100_000:
             self.clear()
-        stems = self[name] = tuple(filter(None, map(_STEMS.__getitem__, split_words(fold(name)[0]))))
+        stems = self[name] = tuple(filter(None, map(_STEMS.__getitem__, split_words(_fold(name)))))
         return stems
 
 
@@ -70,6 +70,13 @@ _NAMES = _NameCache()
 # A capitalised word right after another word (or a comma): not at the start of a sentence or quote. The
 # capital comes first and the look-behind after it, so the search skips to capitals in C.
 _NAME = re.compile(r"[A-ZÀ-ÖØ-ÞĀ-Ž](?<=[\w,]\s.)[\w'’]+")
+
+
+def _fold(text: str) -> str:
+    """`fold(text)[0]`; pure ASCII without a backtick (most news text) is only lower-cased, in C."""
+    if text.isascii() and "`" not in text:
+        return text.lower()
+    return fold(text)[0]
 
 
 class ItemWords(NamedTuple):
@@ -85,8 +92,8 @@ def item_words(title: str, summary: str = "") -> ItemWords:
     """The words, names, title words and numbers of an item's plain text."""
     # Sets are filled in word order: the clusterer's float sums follow their iteration order.
     stem = _STEMS.__getitem__
-    title_tokens = split_words(fold(title)[0])
-    summary_tokens = split_words(fold(summary)[0])
+    title_tokens = split_words(_fold(title))
+    summary_tokens = split_words(_fold(summary))
     title_words = set(map(stem, title_tokens))
     title_words.discard("")
     words = set(title_words)

@@ -102,7 +102,10 @@ def test_story_counts_independent_sources_not_reprints(store: Store) -> None:
         ("other", False),
         ("wire", True),
     ]
-    assert [w.story_id for w in store.window_items(NOW - timedelta(days=1))] == [story, story, story]
+    window = store.window_items(NOW - timedelta(days=1))
+    assert [w.story_id for w in window] == [story, story, story]
+    # every member carries when the story's founding item was published (core_span counts from it)
+    assert [w.story_started for w in window] == [NOW - timedelta(hours=1)] * 3
 
 
 def test_a_reprint_polled_before_the_wire_it_copies_does_not_make_the_wire_a_second_source(

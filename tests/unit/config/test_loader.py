@@ -318,3 +318,17 @@ def test_phases_default_on_and_are_switched_off_per_watch(tmp_path: Path) -> Non
     assert config.alert_policy("elsewhere").phases is True
     found = problems(tmp_path, MAIN + "alerts:\n  defaults: {phases: often}\n")
     assert len(found) == 1 and found[0].startswith("monitor.yaml:9: alerts.defaults.phases")
+
+
+def test_story_core_settings_reach_the_clusterer(tmp_path: Path) -> None:
+    """stories.core_reports, core_similarity and core_span default to the clusterer's and are set from the
+    file; `core_span: null` switches the time limit off, and an impossible value is refused with its line."""
+    params = load_config(write(tmp_path)).story_params
+    assert (params.core_reports, params.core_similarity, params.core_span) == (8, 0.15, timedelta(hours=36))
+    main = MAIN + "stories: {core_reports: 5, core_similarity: 0.25, core_span: 2d}\n"
+    params = load_config(write(tmp_path, main)).story_params
+    assert (params.core_reports, params.core_similarity, params.core_span) == (5, 0.25, timedelta(days=2))
+    params = load_config(write(tmp_path, MAIN + "stories: {core_span: null}\n")).story_params
+    assert params.core_span is None
+    found = problems(tmp_path, MAIN + "stories: {core_reports: 0}\n")
+    assert len(found) == 1 and found[0].startswith("monitor.yaml:8: stories.core_reports")
