@@ -12,7 +12,11 @@ from datetime import datetime
 
 from monitor.core.severity import SEVERITY_ORDER, level_rank
 
-__all__ = ["DigestEntry", "DigestStory", "digest_overdue", "digest_stories"]
+__all__ = ["COMMENTARY_SEQ", "DigestEntry", "DigestStory", "digest_overdue", "digest_stories"]
+
+# The outbox seq of a commentary row (events_only: analysis, opinion... that opened no alert goes to
+# digest routes only): below the story's first alert (0), so both can be held for one digest.
+COMMENTARY_SEQ = -1
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ def digest_stories(entries: Sequence[DigestEntry]) -> list[DigestStory]:
                 entry=max(rows, key=lambda e: (e.seq, e.id)),
                 # none known (updates for more sources carry no hit): shown as medium, like a single alert
                 severity=top.severity if top.severity in SEVERITY_ORDER else "medium",  # type: ignore[misc]
-                first=any(e.seq == 0 for e in rows),
+                first=any(e.seq <= 0 for e in rows),
                 ids=tuple(e.id for e in rows),
             )
         )

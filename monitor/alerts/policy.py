@@ -10,7 +10,7 @@ First alert
     opinion, a feature, a live page... : `monitor.match.genre`) does not open the first alert on its own:
     the decision waits, and the first alert comes with the story's first event report, whether or not that
     report matches the watch itself. Commentary still joins the story, counts as a source and goes to
-    digests; it only never wakes anyone first.
+    digest routes (`Decision.digest_only`); it only never wakes anyone first.
 Update (only after a first alert)
     - `severity`: the highest severity seen rises above the one last alerted (e.g. high → critical);
     - `topic`: a topic joins that was not alerted yet (a ceasefire story turns into an escalation);
@@ -85,6 +85,7 @@ class Decision:
     kind: str | None  # "first", "update" or None
     reasons: list[str] = field(default_factory=list)
     state: WatchState = WatchState()
+    digest_only: bool = False  # commentary waiting for an event report: it goes to digest routes only
 
 
 def decide(
@@ -112,7 +113,7 @@ def decide(
             return Decision(kind=None, reasons=[f"waiting for {policy.min_sources} sources"], state=seen)
         if commentary and policy.events_only:
             reasons = [f"commentary ({commentary}): waits for an event report"]
-            return Decision(kind=None, reasons=reasons, state=seen)
+            return Decision(kind=None, reasons=reasons, state=seen, digest_only=True)
         busy = policy.busy
         if (
             busy

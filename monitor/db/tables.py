@@ -72,7 +72,7 @@ class Delivery(SQLModel, table=True):
     watch: str = Field(max_length=200)  # "" for a digest
     channel: str = Field(max_length=200)
     seq: int = 0
-    kind: str = Field(default="first", max_length=10)  # first | update | phase | digest
+    kind: str = Field(default="first", max_length=10)  # first | update | phase | digest | commentary
     # the turn a message announces, as its subject tag ("CEASEFIRE IN EFFECT"); a first alert or update
     # that is also a turn carries it too; None otherwise
     phase: str | None = Field(default=None, max_length=100)

@@ -124,6 +124,18 @@ class ItemUnit:
                 return item_id or 0, key, title
         return None
 
+    def has_delivery(self, watch: str, story_id: int, channel: str, *, seq: int) -> bool:
+        """Whether the story already has that outbox row for the watch and channel."""
+        row = self._session.exec(
+            select(Delivery.id).where(
+                Delivery.watch == watch,
+                Delivery.story_id == story_id,
+                Delivery.channel == channel,
+                Delivery.seq == seq,
+            )
+        ).first()
+        return row is not None
+
     def recent_first_alerts(self, watch: str, since: datetime) -> int:
         """How many stories the watch sent a first alert about since `since` (the busy rule's count)."""
         count = self._session.exec(

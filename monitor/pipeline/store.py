@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from monitor.alerts.digest import COMMENTARY_SEQ
 from monitor.alerts.phases import PhaseTable, Turn, phase_table, turns
-from monitor.alerts.policy import decide, needs_recent_count, phase_alerted
-from monitor.alerts.routing import Disposition, admits, dispose, route_for
+from monitor.alerts.policy import Decision, decide, needs_recent_count, phase_alerted
+from monitor.alerts.routing import DIGEST, Disposition, admits, dispose, route_for
 from monitor.core.errors import ConcurrentUpdate
 from monitor.db.records import NewItem, StoryView
 from monitor.db.unit import ItemUnit
@@ -164,6 +165,8 @@ def _decide_alerts(
                 kind = "phase"  # the turn is the news; the update's reasons ride along
             deps.log.info("phase.turned", watch=name, story=story.id, turns=[t.reason for t in found])
         unit.save_state(name, story.id, state, alerted=kind is not None)
+        if kind is None and decision.digest_only and hit is not None:
+            queued += _queue_for_digests(deps, unit, watches[name].routes, name, story.id, item_id, decision)
         if kind is None and (hit is not None or held):
             why = held or tuple(decision.reasons) or ("no change worth an update",)
             messages.append(
@@ -236,6 +239,39 @@ def _turns(
         unit.save_phases(watch, changed)
     order = {name: index for index, name in enumerate(table.topics)}
     return sorted(found, key=lambda t: order.get(t.topic, len(order)))
+
+
+def _queue_for_digests(
+    deps: Deps,
+    unit: ItemUnit,
+    routes: Iterable[NotifyRoute],
+    watch: str,
+    story_id: int,
+    item_id: int,
+    decision: Decision,
+) -> int:
+    """Commentary that opened no alert still reaches the watch's digest routes: one held row per story
+    (before any alert's), for the next digest. Immediate routes never see it."""
+    level, topics = decision.state.level, decision.state.topics
+    channels = []
+    for entry in routes:
+        channel = deps.config.channel_rules(entry.channel)
+        route = route_for(channel, min_severity=entry.min_severity, topics=entry.topics, mode=entry.mode)
+        if route.mode == DIGEST and admits(route, severity=level, topics=topics):
+            channels.append(entry.channel)
+    fresh = [c for c in channels if not unit.has_delivery(watch, story_id, c, seq=COMMENTARY_SEQ)]
+    if not fresh:
+        return 0
+    return unit.queue(
+        watch=watch,
+        story_id=story_id,
+        item_id=item_id,
+        channels=fresh,
+        seq=COMMENTARY_SEQ,
+        kind="commentary",
+        reasons=decision.reasons,
+        holds={c: Disposition(hold=True, reason="digest") for c in fresh},
+    )
 
 
 def _route(

@@ -48,14 +48,22 @@ class World:
     clock: FakeClock = field(default_factory=lambda: FakeClock(datetime(2026, 1, 15, 6, 0, tzinfo=UTC)))
     items: list[str] = field(default_factory=list)
 
-    def configure(self, channels: str, notify: str, extra: str = "") -> Config:
+    def configure(
+        self,
+        channels: str,
+        notify: str,
+        extra: str = "",
+        stories: str = "{similarity: 1.0, copy_similarity: 1.0}",
+    ) -> Config:
+        """The config for `channels`, the rule pack's watches notifying `notify`; by default every item is
+        its own story."""
         (self.tmp / "rules").mkdir(exist_ok=True)
         (self.tmp / "rules" / "r.yaml").write_text(RULES.replace("NOTIFY", notify), encoding="utf-8")
         (self.tmp / "monitor.yaml").write_text(
             f"database: '{self.database_url}'\n"
             "poll: {interval: 1m, timeout: 10s, allow_private_networks: true}\n"
             f"feeds:\n  - {{name: wire, url: '{self.feeds.url('/rss.xml')}'}}\n"
-            "stories: {similarity: 1.0, copy_similarity: 1.0}\n"
+            f"stories: {stories}\n"
             f"channels:\n{channels}{extra}rules: [rules/*.yaml]\n",
             encoding="utf-8",
         )

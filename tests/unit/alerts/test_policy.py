@@ -147,3 +147,21 @@ def test_the_recent_count_is_only_needed_when_the_busy_rule_can_hold(
 ) -> None:
     """The pipeline queries the watch's recent first alerts only when the answer could change the decision."""
     assert needs_recent_count(state, policy, sources) is needed
+
+
+@pytest.mark.parametrize(
+    ("policy", "commentary", "sources", "digest_only"),
+    [
+        (DEFAULT, "analysis", 1, True),  # waiting commentary goes to digest routes
+        (DEFAULT, None, 1, False),  # an event report alerts instead
+        (AlertPolicy(events_only=False), "analysis", 1, False),  # commentary alerts like events
+        (AlertPolicy(min_sources=2), "analysis", 1, False),  # still waiting for sources: nothing yet
+    ],
+)
+def test_only_commentary_waiting_for_an_event_report_is_for_digests(
+    policy: AlertPolicy, commentary: str | None, sources: int, digest_only: bool
+) -> None:
+    decision = decide(
+        None, level="high", topics=["escalation"], sources=sources, policy=policy, commentary=commentary
+    )
+    assert decision.digest_only is digest_only
