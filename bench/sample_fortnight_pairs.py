@@ -1,13 +1,15 @@
 """Sample story pairs from two conflict fortnights of the 2022 corpus, for blind labelling.
 
-    python bench/sample_fortnight_pairs.py > pairs.tsv
+    python bench/sample_fortnight_pairs.py --data DIR > pairs.tsv
+    python bench/sample_fortnight_pairs.py --data DIR --names oct dec --per-stratum 40 --seed 3 > v3.tsv
 
 Pairs of conflict items (any topic of the shipped rules with every watch switched on, as `match` gives)
 published within three days of each other, in three strata of 30 per fortnight: `Fsame`, both in one story
 of the current clusterer; `Fnear`, in different stories but sharing many words (Jaccard of title+summary
 words >= 0.2); `Frand`, any two conflict items. Sep 12-25 2022 is the tuning fortnight, Nov 1-14 2022 the
-held-out one. Reads the corpus, match and cluster output from paths given by --data (not the repository);
-prints `id_a id_b sampled_as` only.
+held-out one of version 2; version 3 (`--names oct dec`: 8-21 Oct and 1-14 Dec 2022) is a fresh held-out
+set. Reads the corpus, match and cluster output from paths given by --data (not the repository); prints
+`id_a id_b sampled_as` only.
 """
 
 from __future__ import annotations
@@ -34,12 +36,20 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--data", type=Path, required=True, help="folder with {sep,nov}{.jsonl,.match.jsonl,.cluster.jsonl}"
+        "--data",
+        type=Path,
+        required=True,
+        help="folder with NAME.jsonl, NAME.match.jsonl, NAME.cluster.jsonl",
     )
+    parser.add_argument(
+        "--names", nargs="+", default=["sep", "nov"], help="fortnight file prefixes in --data"
+    )
+    parser.add_argument("--per-stratum", type=int, default=PER_STRATUM)
+    parser.add_argument("--seed", type=int, default=20221206)
     args = parser.parse_args()
-    rng = random.Random(20221206)
+    rng = random.Random(args.seed)
     print("id_a\tid_b\tsampled_as")
-    for name in ("sep", "nov"):
+    for name in args.names:
         items = {}
         for line in (args.data / f"{name}.jsonl").open():
             r = json.loads(line)
@@ -57,7 +67,7 @@ def main() -> int:
         near = [p for p in close if story[p[0]] != story[p[1]]
                 and len(bag[p[0]] & bag[p[1]]) / max(1, len(bag[p[0]] | bag[p[1]])) >= 0.2]  # fmt: skip
         for label, pool in (("Fsame", same), ("Fnear", near), ("Frand", close)):
-            for a, b in rng.sample(pool, min(PER_STRATUM, len(pool))):
+            for a, b in rng.sample(pool, min(args.per_stratum, len(pool))):
                 print(f"{a}\t{b}\t{label}-{name}")
     return 0
 
