@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from monitor.alerts.phases import PhaseTable, phase_table
 from monitor.alerts.policy import AlertPolicy, Busy
 from monitor.alerts.retry import RetryPolicy
 from monitor.alerts.routing import ChannelRules
@@ -50,6 +51,7 @@ class Config:
     channels: Mapping[str, ChannelRules] = field(init=False)
     alert_policies: Mapping[str, AlertPolicy] = field(init=False)  # per watch name, else the defaults
     default_alert_policy: AlertPolicy = field(init=False)
+    phase_table: PhaseTable = field(init=False)  # the rule pack's phases per topic
 
     def __post_init__(self) -> None:
         settings = self.settings
@@ -79,6 +81,7 @@ class Config:
         )
         set_(self, "channels", {name: _channel_rules(name, c) for name, c in settings.channels.items()})
         set_(self, "default_alert_policy", _alert_policy(settings.alerts.defaults))
+        set_(self, "phase_table", phase_table(self.rules.topics))
         defaults = settings.alerts.defaults
         set_(
             self,

@@ -61,7 +61,8 @@ class FeedRecord:
 
 @dataclass(frozen=True)
 class NewItem:
-    """An item to store with its match result (None when it matched nothing)."""
+    """An item to store with its match result (None when it matched nothing) and, matched or not, its
+    genre when it is commentary rather than an event report (the events_only rule asks the story)."""
 
     key: str
     guid: str | None
@@ -70,6 +71,7 @@ class NewItem:
     summary: str
     published_at: datetime | None
     match: MatchResult | None
+    commentary: str | None = None  # e.g. "analysis"; None for an event report
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class StoryView:
     topics: list[str]
     created: bool
     reprint: bool  # the item joined is a copy of an earlier-published member
+    event_reports: int = 1  # members that are event reports rather than commentary
 
 
 @dataclass(frozen=True)

@@ -113,6 +113,7 @@ class Story(SQLModel, table=True):
     items: int = 1
     sources: int = 1  # independent outlets (syndicated copies do not count)
     topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    event_reports: int = 0  # members that are event reports, not commentary (events_only waits for one)
 
 
 class StoryItem(SQLModel, table=True):

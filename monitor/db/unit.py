@@ -55,9 +55,18 @@ class ItemUnit:
         return row.id
 
     def join_story(
-        self, item_id: int, story_id: int, *, outlet: str, copy_of: int | None, title: str, topics: list[str]
+        self,
+        item_id: int,
+        story_id: int,
+        *,
+        outlet: str,
+        copy_of: int | None,
+        title: str,
+        topics: list[str],
+        event_report: bool = True,
     ) -> StoryView:
-        """Put the item into the story (creating it when the item founds it); update its counts."""
+        """Put the item into the story (creating it when the item founds it); update its counts
+        (`event_report`: the item is not commentary)."""
         session = self._session
         # Lock the row (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises writers) so that two
         # instances joining the same story cannot overwrite each other's counts and alert state.
@@ -65,7 +74,13 @@ class ItemUnit:
         created = story is None
         if story is None:
             story = Story(
-                id=story_id, title=title, created_at=self.now, updated_at=self.now, items=0, sources=0
+                id=story_id,
+                title=title,
+                created_at=self.now,
+                updated_at=self.now,
+                items=0,
+                sources=0,
+                event_reports=0,
             )
             session.add(story)
             session.flush()
@@ -81,6 +96,7 @@ class ItemUnit:
             )
         ).one()
         story.items += 1
+        story.event_reports += int(event_report)
         story.sources = max(int(independent), 1)
         story.topics = list(dict.fromkeys([*story.topics, *topics]))
         story.updated_at = self.now
@@ -93,6 +109,7 @@ class ItemUnit:
             topics=story.topics,
             created=created,
             reprint=bool(reprint),
+            event_reports=story.event_reports,
         )
 
     def watch_states(self, story_id: int) -> dict[str, WatchState]:
@@ -110,9 +127,10 @@ class ItemUnit:
             for row in rows
         }
 
-    def watch_item(self, story_id: int, watch: str) -> tuple[int, str, str] | None:
-        """The (id, key, title) of the story's latest item that matched `watch`: what an alert shows when
-        the item completing the story (a corroborating source) did not itself match the watch."""
+    def watch_item(self, story_id: int, watch: str, *, events: bool = False) -> tuple[int, str, str] | None:
+        """The (id, key, title) of the story's latest item that matched `watch` (with `events`, the latest
+        such event report, not commentary): what an alert shows when the item completing the story (a
+        corroborating source) did not itself match the watch."""
         rows = self._session.exec(
             select(ItemRow.id, ItemRow.key, ItemRow.title, ItemRow.match)
             .join(StoryItem, col(StoryItem.item_id) == col(ItemRow.id))
@@ -120,6 +138,8 @@ class ItemUnit:
             .order_by(col(ItemRow.id).desc())
         ).all()
         for item_id, key, title, match in rows:
+            if events and (match or {}).get("genre"):
+                continue
             if any(hit.get("name") == watch for hit in (match or {}).get("watches", [])):
                 return item_id or 0, key, title
         return None

@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import datetime
 
 from monitor.config.schema import FeedSettings
 from monitor.core.errors import FeedError, PermanentFeedError, TransientFeedError
@@ -17,6 +18,8 @@ from monitor.feeds.backoff import feed_backoff
 from monitor.feeds.fetcher import FetchResult
 from monitor.feeds.identity import canonical_url, item_key
 from monitor.feeds.parser import parse_feed
+from monitor.match import Matcher
+from monitor.match.genre import classify
 from monitor.pipeline.deps import Deps
 from monitor.pipeline.store import store_items
 
@@ -135,21 +138,50 @@ def _new_items(deps: Deps, feed: str, items: Iterable[Item]) -> list[NewItem]:
     for key, item in keyed.items():
         if key in known or (links[key] and links[key] in known_links):
             continue
-        result = deps.matcher.match(
-            title=item.title, summary=item.summary, content=item.content, link=item.link or ""
-        )
         new.append(
-            NewItem(
+            matched_item(
+                deps.matcher,
                 key=key,
                 guid=item.guid,
-                link=links[key],
+                link=item.link or "",
+                canonical_link=links[key],
                 title=item.title,
                 summary=item.summary,
+                content=item.content,
                 published_at=item.published_at,
-                match=result if result.topics or result.watches else None,
             )
         )
     return new
+
+
+def matched_item(
+    matcher: Matcher,
+    *,
+    key: str,
+    guid: str | None,
+    link: str,
+    canonical_link: str | None,
+    title: str,
+    summary: str,
+    content: str,
+    published_at: datetime | None,
+) -> NewItem:
+    """An item ready to store: its match (kept only when something matched) and its genre, matched or
+    not, since an unmatched event report still lets a story's commentary alert (the daemon and `replay`
+    build items here, so a backtest cannot differ from the daemon)."""
+    result = matcher.match(title=title, summary=summary, content=content, link=link)
+    matched = bool(result.topics or result.watches)
+    genre = result.genre if matched else classify(title=title, summary=summary, link=link)
+    return NewItem(
+        key=key,
+        guid=guid,
+        link=canonical_link,
+        title=title,
+        summary=summary,
+        published_at=published_at,
+        match=result if matched else None,
+        commentary=genre.kind if genre else None,
+    )
 
 
 def _record_failure(deps: Deps, feed: FeedSettings, error: FeedError, summary: PollSummary) -> None:

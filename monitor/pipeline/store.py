@@ -3,16 +3,17 @@ the outbox rows they route, so a crash anywhere loses no alert and repeats none.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from monitor.alerts.digest import COMMENTARY_SEQ
-from monitor.alerts.phases import PhaseTable, Turn, phase_table, turns
+from monitor.alerts.phases import PhaseTable, Turn, turns
 from monitor.alerts.policy import Decision, decide, needs_recent_count, phase_alerted
-from monitor.alerts.routing import DIGEST, Disposition, admits, dispose, route_for
+from monitor.alerts.routing import DIGEST, ChannelRules, Disposition, Route, admits, dispose, route_for
 from monitor.core.errors import ConcurrentUpdate
 from monitor.db.records import NewItem, StoryView
 from monitor.db.unit import ItemUnit
+from monitor.match import WatchHit
 from monitor.match.rules import NotifyRoute
 from monitor.pipeline.deps import Deps
 from monitor.stories.clusterer import StoryClusterer, StoryDoc
@@ -101,6 +102,7 @@ def _join_story(deps: Deps, unit: ItemUnit, feed: str, item_id: int, new: NewIte
         copy_of=int(assignment.copy_of) if assignment.copy_of else None,
         title=new.title,
         topics=new.match.topics if new.match else [],
+        event_report=new.commentary is None,
     )
     if story.created:
         deps.log.info("story.created", story=story.id, feed=feed, title=new.title)
@@ -126,7 +128,7 @@ def _decide_alerts(
     watches = {w.name: w for w in deps.config.rules.watches if w.enabled}
     hits = {hit.name: hit for hit in (match.watches if match else []) if hit.name in watches}
     states = unit.watch_states(story.id)
-    table = phase_table(deps.config.rules.topics)
+    table = deps.config.phase_table
     age = unit.now - new.published_at if new.published_at else None
     queued = 0
     for name in dict.fromkeys([*hits, *states]):
@@ -134,11 +136,11 @@ def _decide_alerts(
             continue
         hit = hits.get(name)
         policy = deps.config.alert_policy(name)
-        held: tuple[str, ...] = ()
+        stale: tuple[str, ...] = ()
         if hit is not None and age is not None and age > policy.max_age:
             # a backlog item: it joined the story (and counts as a source) but alerts nobody
-            held = (f"published {age.total_seconds() / 3600:.0f} h before it was seen: older than max_age",)
-            deps.log.info("alert.skipped", watch=name, story=story.id, reason=held[0])
+            stale = (f"published {age.total_seconds() / 3600:.0f} h before it was seen: older than max_age",)
+            deps.log.info("alert.skipped", watch=name, story=story.id, reason=stale[0])
             hit = None
         recent = 0
         if hit is not None and needs_recent_count(states.get(name), policy, story.sources):
@@ -150,7 +152,8 @@ def _decide_alerts(
             topics=hit.topics if hit else [],
             sources=story.sources,
             policy=policy,
-            commentary=match.genre.kind if match and match.genre else None,
+            # commentary waits only while its story has no event report (matching the watch or not)
+            commentary=new.commentary if story.event_reports == 0 else None,
             recent_first_alerts=recent,
         )
         state, kind, reasons = decision.state, decision.kind, list(decision.reasons)
@@ -167,15 +170,13 @@ def _decide_alerts(
         unit.save_state(name, story.id, state, alerted=kind is not None)
         if kind is None and decision.digest_only and hit is not None:
             queued += _queue_for_digests(deps, unit, watches[name].routes, name, story.id, item_id, decision)
-        if kind is None and (hit is not None or held):
-            why = held or tuple(decision.reasons) or ("no change worth an update",)
+        if kind is None and (hit is not None or stale):
+            why = stale or tuple(decision.reasons) or ("no change worth an update",)
             messages.append(
                 Message(name, story.id, new.key, new.title, "held", state.level, state.topics, why)
             )
         if kind is not None:
-            # the alert shows the item that matched the watch, not a corroborating source that did not
-            shown = (item_id, new.key, new.title) if hit else unit.watch_item(story.id, name)
-            shown_id, key, title = shown or (item_id, new.key, new.title)
+            shown_id, key, title = _shown(unit, story.id, name, (item_id, new.key, new.title), new, hit, kind)
             messages.append(
                 Message(name, story.id, key, title, kind, state.level, state.topics, tuple(reasons))
             )
@@ -231,7 +232,7 @@ def _turns(
         return []
     topics = set(topics)
     reported = {t: p for t, p in match.phases.items() if t in topics}
-    if not reported or (match.genre is not None and deps.config.alert_policy(watch).events_only):
+    if not reported or (new.commentary is not None and deps.config.alert_policy(watch).events_only):
         return []
     current = unit.phases(watch)
     found, changed = turns(table, current, reported, now=unit.now, story=story_id, item=new.key)
@@ -239,6 +240,27 @@ def _turns(
         unit.save_phases(watch, changed)
     order = {name: index for index, name in enumerate(table.topics)}
     return sorted(found, key=lambda t: order.get(t.topic, len(order)))
+
+
+def _shown(
+    unit: ItemUnit,
+    story_id: int,
+    watch: str,
+    this: tuple[int, str, str],
+    new: NewItem,
+    hit: WatchHit | None,
+    kind: str,
+) -> tuple[int, str, str]:
+    """The (id, key, title) an alert shows: this item when it matched and is an event report, or brings an
+    update or turn; for a first alert otherwise the story's latest event report that matched the watch,
+    else this item when it matched (commentary) or is an event report (the one a commentary-matched story
+    waited for), else the latest item that matched."""
+    if hit is not None and (new.commentary is None or kind != "first"):
+        return this
+    shown = unit.watch_item(story_id, watch, events=True)
+    if shown is None and (hit is not None or new.commentary is None):
+        shown = this
+    return shown or unit.watch_item(story_id, watch) or this
 
 
 def _queue_for_digests(
@@ -252,14 +274,12 @@ def _queue_for_digests(
 ) -> int:
     """Commentary that opened no alert still reaches the watch's digest routes: one held row per story
     (before any alert's), for the next digest. Immediate routes never see it."""
-    level, topics = decision.state.level, decision.state.topics
-    channels = []
-    for entry in routes:
-        channel = deps.config.channel_rules(entry.channel)
-        route = route_for(channel, min_severity=entry.min_severity, topics=entry.topics, mode=entry.mode)
-        if route.mode == DIGEST and admits(route, severity=level, topics=topics):
-            channels.append(entry.channel)
-    fresh = [c for c in channels if not unit.has_delivery(watch, story_id, c, seq=COMMENTARY_SEQ)]
+    state = decision.state
+    fresh = [
+        entry.channel
+        for entry, _channel, route in _admitted(deps, routes, state.level, state.topics)
+        if route.mode == DIGEST and not unit.has_delivery(watch, story_id, entry.channel, seq=COMMENTARY_SEQ)
+    ]
     if not fresh:
         return 0
     return unit.queue(
@@ -274,17 +294,24 @@ def _queue_for_digests(
     )
 
 
+def _admitted(
+    deps: Deps, routes: Iterable[NotifyRoute], level: str | None, topics: Iterable[str]
+) -> Iterator[tuple[NotifyRoute, ChannelRules, Route]]:
+    """The watch's routes whose filters (minimum severity, topics) the alert passes."""
+    for entry in routes:
+        channel = deps.config.channel_rules(entry.channel)
+        route = route_for(channel, min_severity=entry.min_severity, topics=entry.topics, mode=entry.mode)
+        if admits(route, severity=level, topics=topics):
+            yield entry, channel, route
+
+
 def _route(
     deps: Deps, unit: ItemUnit, routes: Iterable[NotifyRoute], level: str | None, topics: Iterable[str]
 ) -> dict[str, Disposition]:
     """Each channel the alert passes the route filter of, and how it goes there (at once or held)."""
     now = unit.now
     out: dict[str, Disposition] = {}
-    for entry in routes:
-        channel = deps.config.channel_rules(entry.channel)
-        route = route_for(channel, min_severity=entry.min_severity, topics=entry.topics, mode=entry.mode)
-        if not admits(route, severity=level, topics=topics):
-            continue
+    for entry, channel, route in _admitted(deps, routes, level, topics):
         recent = unit.recent_sends(channel.name, now - channel.rate.per) if channel.rate else []
         out[entry.channel] = dispose(route, channel, severity=level, now=now, recent=recent)
     return out

@@ -20,12 +20,12 @@ from typing import Any
 from monitor.config import Config
 from monitor.core.clock import SetClock
 from monitor.db.engine import make_engine, migrate
-from monitor.db.records import NewItem
 from monitor.db.store import Store
 from monitor.feeds.fetcher import Fetcher
 from monitor.feeds.text import html_to_text
 from monitor.match import Matcher
 from monitor.pipeline import Deps
+from monitor.pipeline.poll import matched_item
 from monitor.pipeline.store import Message, store_items
 from monitor.runtime import logs as logging_setup
 from monitor.stories.clusterer import StoryClusterer, doc_from_record
@@ -111,29 +111,32 @@ def replay(
     """Run the records (`id, title, summary|description, content, link, published|date, outlet`) through
     the daemon's item step, in input order; `emit` gets each message as its JSON object (with `held`, also
     each item that matched a watch but sent nothing, as kind "held" with the policy's reason). The clock never
-    goes back: an item older than the one before it is stored at that one's time."""
+    goes back: an item older than the one before it, or undated, is stored at that one's time; undated items
+    before the first dated one wait for it (or, when no item has a date, run at the wall-clock time)."""
     summary = ReplaySummary()
-    clock = SetClock(datetime.min.replace(tzinfo=UTC))
+    clock = SetClock(datetime.now(UTC))
+    started = False
+    waiting: list[Mapping[str, Any]] = []  # leading undated records
     outlets: set[str] = set()
     with scratch_dependencies(config, clock) as deps:
-        for record in records:
+
+        def run(record: Mapping[str, Any]) -> None:
             doc = doc_from_record(record)
             clock.at = max(clock.at, doc.published_at or clock.at)
             if doc.outlet not in outlets:
                 deps.store.sync_feeds([(doc.outlet, doc.outlet)])
                 outlets.add(doc.outlet)
-            content = html_to_text(record.get("content"))
             raw_link = record.get("link")
-            link = raw_link if isinstance(raw_link, str) else ""
-            result = deps.matcher.match(title=doc.title, summary=doc.summary, content=content, link=link)
-            new = NewItem(
+            new = matched_item(
+                deps.matcher,
                 key=doc.id,
                 guid=doc.id,
-                link=doc.link,
+                link=raw_link if isinstance(raw_link, str) else "",
+                canonical_link=doc.link,
                 title=doc.title,
                 summary=doc.summary,
+                content=html_to_text(record.get("content")),
                 published_at=doc.published_at,
-                match=result if result.topics or result.watches else None,
             )
             stored = store_items(deps, doc.outlet, [new])
             day = clock.at.date()
@@ -153,4 +156,18 @@ def replay(
                 emit(out)
             if progress is not None:
                 progress(summary)
+
+        for record in records:
+            if not started:
+                published = doc_from_record(record).published_at
+                if published is None:
+                    waiting.append(record)
+                    continue
+                started, clock.at = True, published
+                for early in waiting:
+                    run(early)
+                waiting.clear()
+            run(record)
+        for early in waiting:  # no record had a date
+            run(early)
     return summary

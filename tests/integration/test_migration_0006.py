@@ -1,6 +1,7 @@
 """Migration 0006 (phases) on SQLite and PostgreSQL: existing outbox rows keep everything and carry no
 turn; watch phases are stored and read back after the upgrade; the downgrade keeps every outbox row,
-turning phase messages into the first alerts or updates older code knows, and drops the phase table."""
+turning phase messages into the first alerts or updates older code knows, removes commentary rows held for
+a digest (older code has no such kind), and drops the phase table and the new columns."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy
 
+from monitor.alerts.digest import COMMENTARY_SEQ
 from monitor.alerts.phases import PhaseState
+from monitor.alerts.routing import Disposition
 from monitor.db.engine import make_engine, migrate
 from monitor.db.records import NewItem
 from monitor.db.store import Store
@@ -41,6 +44,8 @@ def test_upgrade_keeps_rows_stores_phases_and_downgrade_keeps_phase_messages_as_
     assert store.pending_deliveries(NOW) == []  # the sent row stays sent
     with engine.connect() as conn:
         assert conn.execute(sqlalchemy.text("SELECT kind, phase FROM delivery")).all() == [("first", None)]
+        # a story from before the revision counts as having an event report (every item alerted like one)
+        assert conn.execute(sqlalchemy.text("SELECT event_reports FROM story")).all() == [(1,)]
 
     agreed = PhaseState("ceasefire", "agreed", NOW, NOW + timedelta(hours=1), 101, "k")
     with store.item_unit(NOW) as unit:
@@ -53,6 +58,11 @@ def test_upgrade_keeps_rows_stores_phases_and_downgrade_keeps_phase_messages_as_
                 watch="w", story_id=story, item_id=item_id, channels=["hook"], seq=seq, kind="phase",
                 reasons=["phase: ceasefire agreed"], phase="CEASEFIRE AGREED",
             )  # fmt: skip
+        unit.queue(
+            watch="w", story_id=item_id, item_id=item_id, channels=["brief"], seq=COMMENTARY_SEQ,
+            kind="commentary", reasons=["commentary (analysis): waits for an event report"],
+            holds={"brief": Disposition(hold=True, reason="digest")},
+        )  # fmt: skip
     assert store.watch_phases() == {"w": [agreed]}
     pending = store.pending_deliveries(NOW)
     assert [(p.kind, p.phase, p.seq) for p in pending] == [
@@ -71,6 +81,9 @@ def test_upgrade_keeps_rows_stores_phases_and_downgrade_keeps_phase_messages_as_
         ("update", 1, "pending"),
     ]
     assert "watch_phase" not in tables and "phase" not in columns
+    with engine.connect() as conn:
+        story_columns = {c["name"] for c in sqlalchemy.inspect(conn).get_columns("story")}
+    assert "event_reports" not in story_columns
     migrate(engine)  # and up again
     assert Store(engine).watch_phases() == {}
     engine.dispose()

@@ -172,3 +172,13 @@ def test_an_offensive_after_a_truce_is_a_turn_after_it(tmp_path: Path) -> None:
         ("alert", "r1", ["phase: ceasefire agreed"]),
         ("alert", "r2", ["phase: escalation offensive after ceasefire agreed"]),
     ]
+
+
+def test_undated_items_take_the_time_of_the_first_dated_one(tmp_path: Path) -> None:
+    """An undated first item waits for the first dated one and is replayed at its time (it alerts there);
+    the summary counts it; nothing crashes on a clock that never started."""
+    undated = {key: value for key, value in ITEMS[0].items() if key != "published"}
+    messages, stderr, code = run_replay(tmp_path, items_in=[undated, ITEMS[2]])
+    assert code == 0, stderr
+    assert [(m["item"], m["at"]) for m in messages] == [("a1", "2030-03-01T07:00:00+00:00")]
+    assert "replay: 2 items over 1 day(s)" in stderr
