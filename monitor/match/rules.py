@@ -70,7 +70,7 @@ class PhaseSpec(_Strict):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")  # e.g. in_effect
     query: str = Field(min_length=1)  # same language as topic queries, evaluated on items the topic matched
-    reason: str | None = None  # shown by `match --explain`; default: the query
+    reason: str | None = None  # shown by `match --explain` after the phase name (the matched words follow)
     label: str | None = None  # the subject tag of this turn; default "TOPIC NAME" ("CEASEFIRE IN EFFECT")
     # "topic.phase" states after which this phase is a turn even when it repeats its topic's state: an
     # offensive after a truce agreed or in effect is fighting resumed

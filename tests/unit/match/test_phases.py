@@ -80,6 +80,17 @@ def test_explain_prints_the_phase_and_why() -> None:
     assert "  phase    ceasefire agreed\n           because agree* NEAR/4 truce" in text
 
 
+def test_explain_gives_the_phase_reason_from_the_rule_pack() -> None:
+    """With the rule pack's topics, the phase line gives the phase's `reason`; a phase without one shows only
+    its name, and the words that made it follow either way."""
+    title = "Sides agree to a truce"
+    text = render("x", {"title": title}, MATCHER.match(title=title), topics=PACK.topics)
+    assert "  phase    ceasefire agreed: a truce agreed\n           because agree* NEAR/4 truce" in text
+    title = "The truce took effect at dawn"
+    text = render("x", {"title": title}, MATCHER.match(title=title), topics=PACK.topics)
+    assert "  phase    ceasefire in_effect\n" in text
+
+
 BAD = [
     (
         PhaseSpec(name="agreed", query="agree* NEAR truce"),
