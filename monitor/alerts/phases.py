@@ -11,17 +11,20 @@ when               meaning                                                      
 =================  ==========================================================================  =========
 ``start``          no state for T, or C not reported for `QUIET` (72 h): a new cycle begins      yes
 ``forward``        P comes after C in the topic's phase order (agreed → in effect → violated)    yes
-``restart``        C is the topic's last phase (collapsed) and P an earlier one: a new truce     yes
+``restart``        C is the topic's last phase (collapsed) and P an earlier one that opens a     yes
+                   cycle (`starts_cycle`: proposed, agreed): a new truce
 ``after``          a phase P lists in `also_after` (another topic's) is the watch's live state   yes
                    and began after C (or T has no live state), unless P comes before C:
                    an offensive after a truce agreed is fighting resumed
 ``repeat``         P is C (more reports of the same state): only "last reported" moves           no
-``backward``       P comes before C (a truce in effect still called "agreed"): state unchanged   no
+``backward``       P comes before C (a truce in effect still called "agreed"; a truce collapsed  no
+                   then called "violated"), not a restart: state unchanged
 =================  ==========================================================================  =========
 
 Outside these rows a state ends only by going unreported for `QUIET`: a truce in effect that is still
 called "agreed" stays in effect, and a phase reported after a long quiet is news again. After the last
-phase (a collapse) the cycle is over at once: a new truce agreed the next day alerts.
+phase (a collapse) the cycle is over at once: a new truce agreed the next day alerts, while "violations"
+blamed on each other during the collapse do not.
 """
 
 from __future__ import annotations
@@ -122,7 +125,8 @@ def _when(
     rank, current_rank = table.rank(topic, phase), table.rank(topic, state.phase)
     if rank > current_rank:
         return "forward", None
-    if current_rank == len(table.topics.get(topic, ())) - 1:
+    spec = table.spec(topic, phase)
+    if current_rank == len(table.topics.get(topic, ())) - 1 and spec is not None and spec.starts_cycle:
         return "restart", None
     return "backward", None
 

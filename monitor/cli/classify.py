@@ -27,7 +27,9 @@ def match_items(config: Config, inputs: list[str], *, explain: bool = False) -> 
         }
         result = matcher.match(**fields, link=record.get("link") or "")
         if explain:
-            out.write(render(record.get("id"), fields, result, color=color) + "\n\n")
+            out.write(
+                render(record.get("id"), fields, result, color=color, topics=config.rules.topics) + "\n\n"
+            )
         else:
             out.write(json.dumps({"id": record.get("id"), **result.to_json()}, ensure_ascii=False) + "\n")
     out.flush()

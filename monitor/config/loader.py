@@ -86,10 +86,7 @@ class Config:
         set_(
             self,
             "alert_policies",
-            {  # a watch's own keys over alerts.defaults
-                w: _alert_policy(defaults.model_copy(update=p.model_dump(exclude_unset=True)))
-                for w, p in settings.alerts.watches.items()
-            },
+            {w: _alert_policy(_watch_policy(defaults, p)) for w, p in settings.alerts.watches.items()},
         )
 
     @property
@@ -124,6 +121,14 @@ def _channel_rules(name: str, channel: ChannelSettings) -> ChannelRules:
         quiet=QuietHours(quiet.start, quiet.end, quiet.timezone or channel.timezone) if quiet else None,
         rate=RateLimit(rate.max, rate.per) if rate else None,
     )
+
+
+def _watch_policy(defaults: AlertPolicySettings, watch: AlertPolicySettings) -> AlertPolicySettings:
+    """A watch's own keys over alerts.defaults, validated again as one block (so a nested `busy` block is
+    settings, not a dict). A watch's `busy` block replaces the default one as a whole: the keys it leaves
+    out take the built-in defaults, not those of `alerts.defaults.busy`."""
+    merged = {**defaults.model_dump(exclude_unset=True), **watch.model_dump(exclude_unset=True)}
+    return AlertPolicySettings.model_validate(merged)
 
 
 def _alert_policy(settings: AlertPolicySettings) -> AlertPolicy:

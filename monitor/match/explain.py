@@ -8,7 +8,10 @@ the matched words, which are highlighted (ANSI bold on a terminal, »guillemets�
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from monitor.match.results import Evidence, MatchResult
+from monitor.match.rules import TopicSpec
 
 CONTEXT = 60  # characters of context kept on each side of a highlighted span
 _BOLD, _RESET = "\x1b[1m", "\x1b[0m"
@@ -47,8 +50,22 @@ def highlight(text: str, spans: list[tuple[int, int]], *, color: bool, context: 
     return " ".join(pieces)
 
 
-def render(item_id: object, fields: dict[str, str], result: MatchResult, *, color: bool = False) -> str:
-    """The explanation of `result` for the item whose field texts are `fields` (title, summary, content)."""
+def _phase_reason(topics: Mapping[str, TopicSpec] | None, topic: str, phase: str) -> str | None:
+    spec = topics.get(topic) if topics else None
+    return next((p.reason for p in spec.phases if p.name == phase), None) if spec else None
+
+
+def render(
+    item_id: object,
+    fields: dict[str, str],
+    result: MatchResult,
+    *,
+    color: bool = False,
+    topics: Mapping[str, TopicSpec] | None = None,
+) -> str:
+    """The explanation of `result` for the item whose field texts are `fields` (title, summary, content).
+    With the rule pack's `topics`, a phase line gives the phase's `reason` ("ceasefire agreed: a truce
+    agreed, signed..."); the words that made it follow either way."""
     title = " ".join((fields.get("title") or "").split())
     lines = [f"── {item_id}  {title}" if title else f"── {item_id}"]
     if not result.topics and not result.watches and not result.entities:
@@ -67,7 +84,8 @@ def render(item_id: object, fields: dict[str, str], result: MatchResult, *, colo
             lines.append(f"           because {result.why[topic]}")
         phase = result.phases.get(topic)
         if phase is not None:
-            lines.append(f"  phase    {topic} {phase}")
+            reason = _phase_reason(topics, topic, phase)
+            lines.append(f"  phase    {topic} {phase}" + (f": {reason}" if reason else ""))
             why = result.why.get(f"phase:{topic}")
             if why:
                 lines.append(f"           because {why}")

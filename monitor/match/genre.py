@@ -164,6 +164,7 @@ def _cues(*pairs: tuple[str, str]) -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 
 _LABEL = r"\s*[:|]"  # "Opinion:", "Analysis |"
+_BRIEFING_WHEN = r"morning|evening|midday|weekend|monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 
 # Title cues, in the order they are tried. A pattern's match (its text as written) becomes the cue.
 TITLE_CUES = _cues(
@@ -201,9 +202,13 @@ TITLE_CUES = _cues(
     ("live", r"\blive (updates?|blog|coverage)\b"),
     ("live", r"[–—-]\s*live\s*$"),  # "... – live"
     ("live", r"\bas it happened\b"),
-    # briefings and round-ups
-    ("briefing", r"\b(morning|evening|daily|weekend|\w+day) briefing\b"),
-    ("briefing", r"\bbriefing:"),
+    # briefings and round-ups. "Briefing" only as a newsletter's label: at the start ("Tuesday briefing:",
+    # "Your Monday briefing", "Ukraine war briefing:") or the end ("... – morning briefing"); an official's
+    # briefing ("Pentagon daily briefing: US confirms ...", "said at a Tuesday briefing") is an event report
+    ("briefing", rf"^(your |the )?({_BRIEFING_WHEN}) briefing\b"),
+    ("briefing", r"^your (daily|weekly) briefing\b"),
+    ("briefing", r"^([\w'’.-]+ ){1,3}war briefing:"),
+    ("briefing", rf"[:|–—-]\s*(your |the )?({_BRIEFING_WHEN}) briefing\s*$"),
     ("briefing", r"\bwhat to know (today|this week)\b"),
     ("briefing", r"\bthe week in (review|pictures|\w+)\b"),
     ("briefing", r"\bthe year in (review|pictures)\b"),
@@ -241,7 +246,11 @@ TITLE_CUES = _cues(
     ("feature", r"\blong read\b"),
     ("feature", r"\b(a|one|two|three|five|ten|\d+) years? on\b"),
     ("feature", r"\bin (his|her|their) own words\b"),
-    ("feature", r"\bquiz\b"),
+    # a quiz only as a label ("Quiz:", "| Quiz", "take our quiz"): "Police quiz two men" is news
+    ("feature", rf"^quiz{_LABEL}"),
+    ("feature", r"[|–—-]\s*quiz\s*$"),
+    ("feature", r"\b(take|try) (our|the|this) quiz\b"),
+    ("feature", r"\b(news quiz|quiz of the (day|week|year))\b"),
 )
 
 # Summary cues: only labels at its start and newsletter/what-we-know phrasings (see the module docstring).

@@ -70,12 +70,15 @@ class PhaseSpec(_Strict):
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")  # e.g. in_effect
     query: str = Field(min_length=1)  # same language as topic queries, evaluated on items the topic matched
-    reason: str | None = None  # shown by `match --explain`; default: the query
+    reason: str | None = None  # shown by `match --explain` after the phase name (the matched words follow)
     label: str | None = None  # the subject tag of this turn; default "TOPIC NAME" ("CEASEFIRE IN EFFECT")
     # "topic.phase" states after which this phase is a turn even when it repeats its topic's state: an
     # offensive after a truce agreed or in effect is fighting resumed
     also_after: list[str] = Field(default_factory=list)
     after_label: str | None = None  # the subject tag of such a turn (default: `label`)
+    # a phase that opens a new cycle once the topic is in its last phase (a truce proposed or agreed after a
+    # collapse alerts); other earlier phases reported then are backward (a collapse's blame-trading "violation")
+    starts_cycle: bool = False
 
     def tag(self, topic: str) -> str:
         """The subject tag of this phase reached as a plain turn."""
@@ -96,6 +99,11 @@ class TopicSpec(_Strict):
         if len(names) != len(set(names)):
             twice = sorted({n for n in names if names.count(n) > 1})
             raise ValueError(f"phase names must be unique within a topic; listed twice: {', '.join(twice)}")
+        if self.phases and self.phases[-1].starts_cycle:
+            raise ValueError(
+                f"phase {self.phases[-1].name!r} is the last listed and cannot have starts_cycle: a new cycle "
+                "starts with an earlier phase reported after the last one"
+            )
         return self
 
 

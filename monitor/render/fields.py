@@ -8,6 +8,7 @@ fields, and above nothing that renders.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -131,9 +132,9 @@ def alert_fields(alert: Alert, form: str, cut: Cut = FULL) -> dict[str, Any]:
 
 
 def _subject_place(place: str, headline: str) -> str:
-    """The place for the subject line, or "" when the headline already starts with it (no
-    "Nagorno-Karabakh: Nagorno-Karabakh: ...")."""
-    if place and headline.casefold().startswith(place.casefold()):
+    """The place for the subject line, or "" when the headline already starts with it as a word (no
+    "Nagorno-Karabakh: Nagorno-Karabakh: ..."; "Ukrainian forces ..." keeps the place "Ukraine")."""
+    if place and re.match(re.escape(place) + r"(?!\w)", headline, re.IGNORECASE):
         return ""
     return place
 

@@ -71,17 +71,26 @@ CORROBORATING = (
 @pytest.mark.integration
 def test_a_corroborated_alert_shows_the_report_that_matched_the_watch(world: World) -> None:
     """With min_sources 2, the second outlet's report completes the story; the alert is about the story
-    the watch matched, so it shows the first outlet's matching report, not the corroborating one."""
+    the watch matched, so it shows the first outlet's matching report, not the corroborating one. The
+    corroborating report is published after the first cycle, so it is always the one handled last."""
     feeds = world.feeds
-    published = format_datetime(world.clock.now())
-    for path, (title, summary) in (("/a.xml", MATCHING), ("/b.xml", CORROBORATING)):
+
+    def put(path: str, item: tuple[str, str] | None) -> None:
+        entry = ""
+        if item is not None:
+            title, summary = item
+            entry = (
+                f"<item><guid>{path}</guid><title>{title}</title><description>{summary}</description>"
+                f"<link>https://news.example{path}</link><pubDate>{format_datetime(world.clock.now())}</pubDate>"
+                "</item>"
+            )
         feeds.put(
             path,
-            '<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>'
-            f"<item><guid>{path}</guid><title>{title}</title><description>{summary}</description>"
-            f"<link>https://news.example{path}</link><pubDate>{published}</pubDate></item>"
-            "</channel></rss>",
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>{entry}</channel></rss>',
         )
+
+    put("/a.xml", MATCHING)
+    put("/b.xml", None)
     with webhook_receiver() as hook:
         (world.tmp / "rules").mkdir()
         (world.tmp / "rules" / "r.yaml").write_text(RULES, encoding="utf-8")
@@ -97,6 +106,10 @@ def test_a_corroborated_alert_shows_the_report_that_matched_the_watch(world: Wor
         )
         config = load_config(world.tmp / "monitor.yaml")
         with wiring.dependencies(config, clock=world.clock) as deps:
+            assert pipeline.run_cycle(deps, only_due=False)
+            assert world.statuses("hook") == [], "one source: the first alert waits"
+            world.at(world.clock.now() + timedelta(minutes=5))
+            put("/b.xml", CORROBORATING)
             assert pipeline.run_cycle(deps, only_due=False)
             [post] = hook.requests.wait_for(1)
         assert titles([post]) == [f"[ESCALATION] Zetaland: {MATCHING[0]}"]

@@ -61,3 +61,19 @@ def test_explain_prints_topics_severity_watches_entities_and_highlighted_words(t
     assert "»Armenian« army had blatantly »violated the ceasefire« and »shelled« positions" in out
     assert "── item-2  Bakery wins award\n  no topic, watch or entity matched" in out
     assert "{" not in out  # not JSON
+
+
+def test_explain_prints_the_phase_reason_of_the_shipped_pack() -> None:
+    """Through the real command on the shipped config, the phase line gives the phase's `reason`."""
+    item = {"id": "t1", "title": "Rival armies agree to a ceasefire after a week of shelling"}
+    result = subprocess.run(
+        [sys.executable, "-m", "monitor", "match", "--explain", "-c", "config/monitor.yaml", "-"],
+        input=json.dumps(item) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "  phase    ceasefire agreed: a truce agreed, signed, brokered or announced\n" in result.stdout

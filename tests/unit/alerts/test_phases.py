@@ -14,8 +14,8 @@ TABLE = phase_table(
     {
         "ceasefire": TopicSpec(
             query="truce",
-            phases=[
-                PhaseSpec(name=n, query="x")
+            phases=[  # as shipped: a truce proposed or agreed opens a new cycle after a collapse
+                PhaseSpec(name=n, query="x", starts_cycle=n in ("proposed", "agreed"))
                 for n in ("proposed", "agreed", "in_effect", "extended", "violated", "collapsed")
             ],
         ),
@@ -65,6 +65,36 @@ CASES = [
         [state("ceasefire", "collapsed", 10)],
         {"ceasefire": "agreed"},
         [("ceasefire", "agreed", "CEASEFIRE AGREED", "restart")],
+    ),
+    (
+        "a truce proposed after a collapse",
+        [state("ceasefire", "collapsed", 10)],
+        {"ceasefire": "proposed"},
+        [("ceasefire", "proposed", "CEASEFIRE PROPOSED", "restart")],
+    ),
+    (
+        "violations blamed after a collapse: backward",
+        [state("ceasefire", "collapsed", 10)],
+        {"ceasefire": "violated"},
+        [],
+    ),
+    (
+        "in effect after a collapse: backward",
+        [state("ceasefire", "collapsed", 10)],
+        {"ceasefire": "in_effect"},
+        [],
+    ),
+    (
+        "extended after a collapse: backward",
+        [state("ceasefire", "collapsed", 10)],
+        {"ceasefire": "extended"},
+        [],
+    ),
+    (
+        "violated after a collapse, 72 h quiet: a new cycle",
+        [state("ceasefire", "collapsed", 100, 72)],
+        {"ceasefire": "violated"},
+        [("ceasefire", "violated", "CEASEFIRE VIOLATED", "start")],
     ),
     (
         "a repeat after 72 h of quiet starts a cycle",
@@ -138,6 +168,20 @@ def test_transition_table(
     """Each row of the documented table: whether the reported phase alerts, with which subject tag."""
     found, _ = turns(TABLE, {s.topic: s for s in current}, reported, now=T0)
     assert [(t.topic, t.phase, t.label, t.when) for t in found] == expected
+
+
+def test_blame_trading_during_a_collapse_alerts_once() -> None:
+    """agreed → collapsed → violated → collapsed → violated, an hour apart: the truce agreed and its collapse
+    alert; the "violations" reported during the collapse are backward (state kept, no alert), and the
+    collapse reported again is a repeat. A truce agreed after it starts a new cycle."""
+    current: dict[str, PhaseState] = {}
+    alerted = []
+    for hour, phase in enumerate(["agreed", "collapsed", "violated", "collapsed", "violated", "agreed"]):
+        found, changed = turns(TABLE, current, {"ceasefire": phase}, now=T0 + hour * H)
+        current.update(changed)
+        alerted.append([(t.phase, t.when) for t in found])
+        assert current["ceasefire"].phase == ("agreed" if hour in (0, 5) else "collapsed")
+    assert alerted == [[("agreed", "start")], [("collapsed", "forward")], [], [], [], [("agreed", "restart")]]
 
 
 def test_the_table_is_data_and_only_changes_of_state_alert() -> None:

@@ -332,3 +332,26 @@ def test_story_core_settings_reach_the_clusterer(tmp_path: Path) -> None:
     assert params.core_span is None
     found = problems(tmp_path, MAIN + "stories: {core_reports: 0}\n")
     assert len(found) == 1 and found[0].startswith("monitor.yaml:8: stories.core_reports")
+
+
+def test_a_watch_busy_block_is_settings_and_replaces_the_default_block_whole(tmp_path: Path) -> None:
+    """alerts.watches.NAME.busy is validated like alerts.defaults.busy; the keys it leaves out take the
+    built-in defaults (the block replaces alerts.defaults.busy as a whole), and `busy: null` switches the
+    rule off for that watch only."""
+    main = MAIN + "alerts:\n  watches:\n    karabakh: {busy: {after: 10}}\n"
+    config = load_config(write(tmp_path, main))
+    busy = config.alert_policy("karabakh").busy
+    assert busy is not None and (busy.after, busy.per, busy.min_sources) == (10, timedelta(hours=24), 2)
+    main = (
+        MAIN + "alerts:\n  defaults: {max_age: 2h, busy: {after: 3, per: 6h, min_sources: 4}}\n"
+        "  watches:\n    karabakh: {busy: {per: 12h}}\n"
+    )
+    config = load_config(write(tmp_path, main))
+    busy, default = config.alert_policy("karabakh").busy, config.default_alert_policy.busy
+    assert busy is not None and (busy.after, busy.per, busy.min_sources) == (5, timedelta(hours=12), 2)
+    assert default is not None and (default.after, default.per) == (3, timedelta(hours=6))
+    assert config.alert_policy("karabakh").max_age == timedelta(hours=2)
+    off = load_config(write(tmp_path, main.replace("{per: 12h}", "null"))).alert_policy("karabakh")
+    assert off.busy is None and off.max_age == timedelta(hours=2)
+    found = problems(tmp_path, MAIN + "alerts:\n  watches:\n    karabakh: {busy: {after: 0}}\n")
+    assert len(found) == 1 and found[0].startswith("monitor.yaml:10: alerts.watches.karabakh.busy.after")

@@ -80,6 +80,17 @@ def test_explain_prints_the_phase_and_why() -> None:
     assert "  phase    ceasefire agreed\n           because agree* NEAR/4 truce" in text
 
 
+def test_explain_gives_the_phase_reason_from_the_rule_pack() -> None:
+    """With the rule pack's topics, the phase line gives the phase's `reason`; a phase without one shows only
+    its name, and the words that made it follow either way."""
+    title = "Sides agree to a truce"
+    text = render("x", {"title": title}, MATCHER.match(title=title), topics=PACK.topics)
+    assert "  phase    ceasefire agreed: a truce agreed\n           because agree* NEAR/4 truce" in text
+    title = "The truce took effect at dawn"
+    text = render("x", {"title": title}, MATCHER.match(title=title), topics=PACK.topics)
+    assert "  phase    ceasefire in_effect\n" in text
+
+
 BAD = [
     (
         PhaseSpec(name="agreed", query="agree* NEAR truce"),
@@ -112,6 +123,22 @@ def test_phase_names_are_unique_and_well_formed() -> None:
         )
     with pytest.raises(ValidationError):
         PhaseSpec(name="In Effect", query="a")
+
+
+def test_the_last_phase_cannot_start_a_cycle() -> None:
+    """`starts_cycle` marks a phase that opens a new cycle after the topic's last phase; on the last one it
+    means nothing and is refused."""
+    with pytest.raises(ValidationError, match="'b' is the last listed and cannot have starts_cycle"):
+        TopicSpec(
+            query="t",
+            phases=[PhaseSpec(name="a", query="x"), PhaseSpec(name="b", query="x", starts_cycle=True)],
+        )
+
+
+def test_the_shipped_truce_restarts_only_when_proposed_or_agreed() -> None:
+    """After a collapse only a truce proposed or agreed opens a new cycle in the shipped pack."""
+    phases = load_config(REPO / "config" / "monitor.yaml").rules.topics["ceasefire"].phases
+    assert [p.name for p in phases if p.starts_cycle] == ["proposed", "agreed"]
 
 
 def test_a_bad_phase_query_in_a_rule_file_names_file_and_line(tmp_path: Path) -> None:

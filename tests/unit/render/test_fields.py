@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from monitor.render.digest import render_digest
-from monitor.render.fields import digest_fields
+from monitor.render.fields import alert_fields, digest_fields
 from monitor.render.fitting import render
 from monitor.render.model import OtherSource
 from tests.unit.render.samples import ALERT, DIGEST, story
@@ -49,6 +49,31 @@ def test_subject_tag_is_the_highest_priority_topic(topics: list[str], place: str
 def test_subject_does_not_repeat_a_place_the_headline_starts_with(headline: str, expected: str) -> None:
     """A headline that already opens with the place is not prefixed with it a second time."""
     assert render(replace(ALERT, topics=["escalation"], headline=headline)).subject == expected
+
+
+@pytest.mark.parametrize(
+    ("place", "headline", "subject_place"),
+    [
+        ("Ukraine", "Ukrainian forces retake a village near Kharkiv", "Ukraine"),
+        ("Sudan", "Sudanese army shells Omdurman", "Sudan"),
+        ("Ukraine", "Ukraine: forces retake a village", ""),
+        ("Ukraine", "Ukraine retakes a village", ""),
+        ("Ukraine", "Ukraine's army retakes a village", ""),
+        ("Ukraine", "Ukraine-Russia talks stall", ""),
+        ("Sudan", "SUDAN", ""),
+        ("Sudan", "South Sudan clashes", "Sudan"),
+        ("Israel–Gaza", "Israel–Gaza: strikes resume", ""),
+        ("Israel–Gaza", "Israel–Gazan talks", "Israel–Gaza"),
+        ("", "Sudanese army shells Omdurman", ""),
+    ],
+)
+def test_subject_place_is_dropped_only_when_the_headline_starts_with_it_as_a_word(
+    place: str, headline: str, subject_place: str
+) -> None:
+    """The place must be followed by a non-word character or the end: "Ukrainian forces" and "Sudanese
+    army" are about the place but do not name it, so the subject keeps it."""
+    fields = alert_fields(replace(ALERT, place=place, headline=headline), "text")
+    assert fields["subject_place"] == subject_place
 
 
 @pytest.mark.parametrize(
