@@ -13,6 +13,7 @@ from monitor.config import Config, load_config
 from monitor.runtime import wiring
 from tests.helpers.servers import webhook_receiver
 from tests.integration.routing_world import TOWNS, World, digest_channel, headlines_in, report, titles
+from tests.integration.test_alert_policy_e2e import CORROBORATING, MATCHING, RULES
 
 
 @pytest.mark.integration
@@ -81,26 +82,8 @@ def test_commentary_reaches_digest_routes_only_and_once_per_story(world: World) 
     assert len(ops.requests) == 1
 
 
-# One event told three ways (written for these tests): a report that names the watched place, another
-# outlet's report that does not, and an analysis piece that does.
-RULES = """\
-entities:
-  zeta: {label: Zetaland, aliases: [Zetaland]}
-topics:
-  escalation: {query: shelling OR artillery, severity: high}
-watches:
-  - {name: zeta, label: Zetaland, query: '@zeta', topics: [escalation], notify: [hook]}
-"""
-MATCHING = (
-    "Artillery shelling hits Amberfield market in Zetaland",
-    "Heavy artillery shelling struck the crowded market of Amberfield in Zetaland on Monday morning, "
-    "killing four traders, the regional governor said.",
-)
-UNMATCHED_EVENT = (
-    "Four traders killed as shells strike Amberfield market",
-    "Shells struck the Amberfield market on Monday morning and four traders were killed, according to "
-    "the regional governor, who called it the heaviest shelling of the town.",
-)
+# One event told three ways (written for these tests): a report that names the watched place and another
+# outlet's report that does not (from the corroboration test), and an analysis piece that does.
 ANALYSIS = (
     "Analysis: why artillery shelling hit Amberfield market in Zetaland",
     "The shelling that killed four traders at the Amberfield market shows how far Zetaland's artillery "
@@ -158,10 +141,10 @@ def stories(world: World) -> int:
         ("alerts: {defaults: {min_sources: 2}}\n", MATCHING, ANALYSIS, MATCHING),
         # an event report that does not name the place, then matching commentary: the story has an event
         # report, so the commentary's match alerts
-        ("", UNMATCHED_EVENT, ANALYSIS, ANALYSIS),
+        ("", CORROBORATING, ANALYSIS, ANALYSIS),
         # matching commentary waits; the event report that joins (not naming the place) opens the alert
         # and is what it shows
-        ("", ANALYSIS, UNMATCHED_EVENT, UNMATCHED_EVENT),
+        ("", ANALYSIS, CORROBORATING, CORROBORATING),
     ],
     ids=["sources-completed-by-commentary", "event-then-commentary", "commentary-then-event"],
 )

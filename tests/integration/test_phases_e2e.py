@@ -114,24 +114,11 @@ def test_a_ceasefire_agreed_inside_an_offensive_story_alerts_at_once_and_a_repea
         agreed = posts[1].json()["message"]
         assert "Turning point: CEASEFIRE AGREED (new topic: ceasefire; phase: ceasefire agreed)" in agreed
 
-    listing = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "monitor",
-            "stories",
-            "--phases",
-            "--json",
-            "-c",
-            str(world.tmp / "monitor.yaml"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    lines = [json.loads(line) for line in listing.stdout.splitlines()]
-    [watch] = lines
+    def stories(*args: str) -> str:
+        command = [sys.executable, "-m", "monitor", "stories", *args, "-c", str(world.tmp / "monitor.yaml")]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, check=True).stdout
+
+    [watch] = [json.loads(line) for line in stories("--phases", "--json").splitlines()]
     assert watch["watch"] == "zeta"
     assert {(p["topic"], p["phase"]) for p in watch["phases"]} == {
         ("ceasefire", "in_effect"),
@@ -139,31 +126,9 @@ def test_a_ceasefire_agreed_inside_an_offensive_story_alerts_at_once_and_a_repea
     }
     in_effect = next(p for p in watch["phases"] if p["topic"] == "ceasefire")
     assert in_effect["since"].startswith("2026-01-16T02:00")  # 20 hours after 06:00 on the 15th
-    text = subprocess.run(
-        [sys.executable, "-m", "monitor", "stories", "-c", str(world.tmp / "monitor.yaml")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
+    text = stories()
     assert text.startswith("watch zeta · phase: ceasefire in effect since 2026-01-16 02:00 UTC")
-    story_lines = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "monitor",
-            "stories",
-            "--json",
-            "--since",
-            "3650d",
-            "-c",
-            str(world.tmp / "monitor.yaml"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout.splitlines()
+    story_lines = stories("--json", "--since", "3650d").splitlines()
     assert story_lines and all("id" in json.loads(line) for line in story_lines)  # the story contract holds
 
 
