@@ -1,14 +1,17 @@
-"""Fit the story clusterer's pair scorer: logistic regression on the EVEN labelled pairs only.
+"""Fit the story clusterer's pair scorer: logistic regression on one half of the labelled pairs.
 
-    .venv/bin/python bench/train_story_scorer.py [--ridge 1.0] [--write]
+    .venv/bin/python bench/train_story_scorer.py [--pairs v1|v2] [--train even|odd|all] [--ridge 1.0]
+                                                 [--write | --out FILE]
 
 Streams the 2022 corpus (`../shared/corpus/news-2022.jsonl.gz`) through a `StoryClusterer` so every item
 sees the window (and so the IDF) it would see in the daemon; when the later item of a labelled pair in
-`bench/data/story_pairs.tsv` arrives, `StoryClusterer.pair_features` gives that pair's features against
+`bench/data/story_pairs.tsv` (`--pairs v2`: `story_pairs_v2.tsv`) arrives, `StoryClusterer.pair_features` gives that pair's features against
 the earlier one (pairs more than a window apart have none: the clusterer never compares them directly).
 The weights are fitted by Newton's method (IRLS) on standardised features with an L2 penalty, rounded to
-four decimals, printed, and scored as a pair classifier on the even (training) and odd (held-out) pairs.
-With `--write` they replace the scorer's weights file, `monitor/stories/data/scorer_weights.json`, with
+four decimals, printed, and scored as a pair classifier on the training half (`--train`: even, the
+default, or odd) and the other one (with `--train all`, on both halves, neither held out). With `--out
+FILE` they are written there (to cross-validate the clustering: fit on one half, cluster with
+`StoryClusterer(weights=load_weights(FILE))`, score the other half). With `--write` they replace the scorer's weights file, `monitor/stories/data/scorer_weights.json`, with
 their provenance (pairs, ridge, date); without it nothing is written. The clustering figures, which also
 depend on how pairs chain into stories, come from `bench/stories.py`.
 """
@@ -25,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench.stories import CORPUS, load_pairs, records  # noqa: E402
+from bench.stories import CORPUS, PAIRS, PAIRS_V2, load_pairs, records  # noqa: E402
 from monitor.stories.clusterer import ClusterParams, StoryClusterer, doc_from_record  # noqa: E402
 from monitor.stories.scorer import FEATURES, WEIGHTS_FILE, Weights  # noqa: E402
 
@@ -115,36 +118,46 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--ridge", type=float, default=1.0, help="L2 penalty on standardised weights")
+    parser.add_argument("--pairs", choices=("v1", "v2"), default="v1", help="which labelled pairs")
+    parser.add_argument(
+        "--train", choices=("even", "odd", "all"), default="even", help="which pairs to fit on"
+    )
     parser.add_argument("--write", action="store_true", help=f"write the weights to {WEIGHTS_FILE}")
+    parser.add_argument("--out", type=Path, default=None, help="write the weights to this file instead")
     args = parser.parse_args()
     if not CORPUS.is_file():
         print(f"skipped: {CORPUS} is absent (it lives in ../shared, next to the repository)")
         return 0
-    pairs = [(a, b, label) for a, b, label, _stratum in load_pairs()]
+    source = PAIRS_V2 if args.pairs == "v2" else PAIRS
+    pairs = [(a, b, label) for a, b, label, _stratum in load_pairs(source)]
     features = pair_features(pairs)
-    even = [(features[n], pairs[n][2]) for n in sorted(features) if n % 2 == 0]
-    odd = [(features[n], pairs[n][2]) for n in sorted(features) if n % 2 == 1]
-    print(f"pairs with both items in one window: {len(even)} even (train), {len(odd)} odd (held out), "
-          f"of {len(pairs)}")  # fmt: skip
+    halves = {"even": (0,), "odd": (1,), "all": (0, 1)}[args.train]
+    even = [(features[n], pairs[n][2]) for n in sorted(features) if n % 2 in halves]
+    odd = [(features[n], pairs[n][2]) for n in sorted(features) if n % 2 not in halves]
+    print(f"pairs with both items in one window: {len(even)} to train on ({args.train}), {len(odd)} held out, "
+          f"of {len(pairs)} in {source.name}")  # fmt: skip
     weights = tuple(float(f"{w:.4f}") for w in fit([x for x, _ in even], [y for _, y in even], args.ridge))
     print(
         "weights: "
         + ", ".join(f"{name} {w:.4f}" for name, w in zip(("bias", *FEATURES), weights, strict=True))
     )
     print("as a pair classifier (logit >= 0), pairs a window apart left out:")
-    report("  even pairs (train)", even, weights)
-    report("  odd pairs (held out)", odd, weights)
-    if args.write:
+    report(f"  {args.train} pairs (train)", even, weights)
+    if odd:
+        report("  the others (held out)", odd, weights)
+    if args.write or args.out:
         provenance = {
-            "trained_by": f"bench/train_story_scorer.py --ridge {args.ridge}",
-            "trained_on": f"the {len(even)} even-numbered pairs of bench/data/story_pairs.tsv with both items "
-            f"in one window ({len(odd)} odd ones held out, {len(pairs)} pairs in all)",
+            "trained_by": f"bench/train_story_scorer.py --pairs {args.pairs} --train {args.train} "
+            f"--ridge {args.ridge}",
+            "trained_on": f"the {len(even)} {args.train} pairs of bench/data/{source.name} with both items "
+            f"in one window ({len(odd)} held out, {len(pairs)} pairs in all)",
             "corpus": "../shared/corpus/news-2022.jsonl.gz",
             "date": datetime.now(UTC).date().isoformat(),
         }
         scorer = Weights(weights[0], weights[1:], provenance)
-        WEIGHTS_FILE.write_text(json.dumps(scorer.as_json(), indent=2) + "\n", encoding="utf-8")
-        print(f"written to {WEIGHTS_FILE}")
+        target = args.out or WEIGHTS_FILE
+        target.write_text(json.dumps(scorer.as_json(), indent=2) + "\n", encoding="utf-8")
+        print(f"written to {target}")
     return 0
 
 
