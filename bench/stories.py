@@ -127,6 +127,7 @@ from monitor.stories.clusterer import StoryClusterer, doc_from_record  # noqa: E
 CORPUS = REPO.parent / "shared" / "corpus" / "news-2022.jsonl.gz"
 PAIRS = REPO / "bench" / "data" / "story_pairs.tsv"
 PAIRS_V2 = REPO / "bench" / "data" / "story_pairs_v2.tsv"  # the issue-12 definition (bench/data/LABELLING.md)
+PAIRS_V3 = REPO / "bench" / "data" / "story_pairs_v3.tsv"  # the same definition, Oct and Dec 2022: held out
 TARGET = (0.95, 0.85)  # precision, recall on the version-2 pairs
 HALVES = {"even": 0, "odd": 1}  # pair number in file order (0-based, header excluded) modulo 2
 
@@ -242,8 +243,9 @@ def main() -> int:
     params = load_config(args.config).story_params
     pairs = load_pairs()
     pairs_v2 = load_pairs(PAIRS_V2)
+    pairs_v3 = load_pairs(PAIRS_V3)
     print(f"settings: {params}")
-    for name, labelled in (("version 1", pairs), ("version 2", pairs_v2)):
+    for name, labelled in (("version 1", pairs), ("version 2", pairs_v2), ("version 3", pairs_v3)):
         print(f"labelled pairs, {name}: {len(labelled)} ({sum(p[2] for p in labelled)} same story, "
               f"{sum(1 - p[2] for p in labelled)} different)")  # fmt: skip
 
@@ -267,18 +269,20 @@ def main() -> int:
     started = time.perf_counter()
     cpu_started = time.process_time()
     count = 0
-    # TF-IDF baseline: each version-2 pair's cosine, with the window's IDF, when its later item arrives
-    later: dict[str, list[tuple[int, str]]] = {}
-    for number, (a, b, _label, _kind) in enumerate(pairs_v2):
-        later.setdefault(a, []).append((number, b))
-        later.setdefault(b, []).append((number, a))
-    cosines: dict[int, float] = {}
+    # TF-IDF baseline: each version-2 and version-3 pair's cosine, with the window's IDF, when its later
+    # item arrives
+    later: dict[str, list[tuple[int, int, str]]] = {}
+    for version, labelled in enumerate((pairs_v2, pairs_v3)):
+        for number, (a, b, _label, _kind) in enumerate(labelled):
+            later.setdefault(a, []).append((version, number, b))
+            later.setdefault(b, []).append((version, number, a))
+    cosines, cosines_v3 = {}, {}
     for record in records(args.limit):  # what cluster_records does, with the baseline's cosines beside it
         doc = doc_from_record(record)
-        for number, other in later.get(doc.id, ()):
+        for version, number, other in later.get(doc.id, ()):
             features = clusterer.pair_features(doc, other)
             if features is not None:
-                cosines[number] = features[0]
+                (cosines, cosines_v3)[version][number] = features[0]
         assignment = clusterer.assign(doc)
         stories[doc.id] = assignment.story
         count += 1
@@ -325,7 +329,13 @@ def main() -> int:
         (cosine_pairs(cosines, pairs_v2, t) for t in thresholds),
         key=lambda r: (r["precision"] >= ours_v2["precision"], r["recall"]),
     )
-    rows = (*rows, ("  TF-IDF at its recall", at_recall), ("  TF-IDF at its precision", at_precision))
+    rows = (
+        *rows,
+        ("  TF-IDF at its recall", at_recall),
+        ("  TF-IDF at its precision", at_precision),
+        ("stories, v3 (held out)", score(stories, pairs_v3)),
+        (f"v3 TF-IDF >= {all_t:.3f} (v2's)", cosine_pairs(cosines_v3, pairs_v3, all_t)),
+    )
     for name, result in rows:
         print(f"{name:28}{result['precision']:>10.3f}{result['recall']:>8.3f}"
               f"{result['tp']:>5}{result['fp']:>5}{result['fn']:>5}{result['tn']:>5}")  # fmt: skip
