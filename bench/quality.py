@@ -3,9 +3,12 @@
     .venv/bin/python bench/quality.py                      # rules from config/rules/*.yaml
     .venv/bin/python bench/quality.py -c config/rules      # a directory of rule files
     .venv/bin/python bench/quality.py -c config/monitor.yaml --errors
+    .venv/bin/python bench/quality.py --set topics --half even   # bench/data/topic_items.tsv (TOPICS.md)
 
-Reads ../shared/corpus/dev.jsonl (never copied into the repository); items marked `borderline` are left out
-of the scores, as the corpus README asks. Prints TP/FP/FN, precision, recall and F1 per topic, and items/s.
+Reads ../shared/corpus/dev.jsonl (never copied into the repository), or with `--set topics` the blind-labelled
+items of `bench/data/topic_items.tsv` (their texts from ../shared: the 2022 corpus and the feed files; odd rows
+are held out, see bench/data/TOPICS.md); items marked `borderline` are left out of the scores, as the corpus
+README asks. Prints TP/FP/FN, precision, recall and F1 per topic, and items/s.
 `--errors` lists misclassified ids with the evidence words that fired (false positives) or "no rule matched"
 (false negatives); it never prints whole corpus items.
 """
@@ -30,6 +33,7 @@ from monitor.match.rules import RuleFile, RulePack  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 DEV = SHARED / "corpus" / "dev.jsonl"
+TOPIC_ITEMS = ROOT / "bench" / "data" / "topic_items.tsv"
 TOPICS = ("ceasefire", "escalation")
 
 # The baseline a user would write in five minutes: one short word list per topic, any occurrence counts.
@@ -64,6 +68,38 @@ def load_pack(path: Path) -> RulePack:
     from monitor.config import load_config  # the main config file: full validation, rules resolved
 
     return load_config(path).rules
+
+
+def topic_items(half: str) -> list[dict]:
+    """The gold-labelled items of `bench/data/topic_items.tsv` (one half by row number), texts from ../shared;
+    borderline items keep `borderline` set, items without a gold label yet are left out."""
+    import csv
+    import gzip
+
+    from monitor.feeds.parser import parse_feed
+
+    with TOPIC_ITEMS.open(encoding="utf-8") as stream:
+        rows = [r for n, r in enumerate(csv.DictReader(stream, delimiter="\t"))
+                if half == "all" or n % 2 == (half == "odd")]  # fmt: skip
+    rows = [r for r in rows if r["ceasefire"] and r["escalation"]]
+    texts: dict[str, tuple[str, str]] = {}
+    wanted = {r["id"] for r in rows}
+    with gzip.open(SHARED / "corpus" / "news-2022.jsonl.gz", "rt", encoding="utf-8") as stream:
+        for line in stream:
+            record = json.loads(line)
+            if record["id"] in wanted:
+                texts[record["id"]] = (record.get("title") or "", record.get("description") or "")
+    feeds: dict[str, list] = {}
+    for item_id in (i for i in wanted if i.startswith("feed:")):
+        name, number = item_id[len("feed:") :].rsplit("#", 1)
+        if name not in feeds:
+            path = SHARED / "feeds" / name
+            feeds[name] = parse_feed(path.read_bytes(), url=path.as_uri()).items
+        item = feeds[name][int(number)]
+        texts[item_id] = (item.title, item.summary)
+    return [{"id": r["id"], "title": texts[r["id"]][0], "description": texts[r["id"]][1],
+             "ceasefire": r["ceasefire"] == "1", "escalation": r["escalation"] == "1",
+             "borderline": r["borderline"] == "1", "outlet": r["outlet"]} for r in rows]  # fmt: skip
 
 
 def baseline(title: str, summary: str) -> set[str]:
@@ -105,12 +141,19 @@ def main(argv: Iterable[str] | None = None) -> int:
     )
     parser.add_argument("--errors", action="store_true", help="list misclassified ids with the reason")
     parser.add_argument("--repeat", type=int, default=3, help="timing passes over the dev set (best is kept)")
+    parser.add_argument(
+        "--set", choices=("dev", "topics"), default="dev", help="dev.jsonl or topic_items.tsv"
+    )
+    parser.add_argument("--half", choices=("even", "odd", "all"), default="even", help="with --set topics")
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     if not DEV.is_file():
         print(f"skipped: the labelled dev set {DEV} is absent (it lives in ../shared beside the repository)")
         return 0
-    rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if args.set == "topics":
+        rows = topic_items(args.half)
+    else:
+        rows = [json.loads(line) for line in DEV.read_text(encoding="utf-8").splitlines() if line.strip()]
     items = [r for r in rows if not r.get("borderline")]
     pack = load_pack(args.config)
     matcher = Matcher.compile(pack)
@@ -140,8 +183,9 @@ def main(argv: Iterable[str] | None = None) -> int:
             best = run if best is None or run[2] > best[2] else best
         results[name] = best
 
+    name = "dev set" if args.set == "dev" else f"topic items ({args.half} rows)"
     print(
-        f"dev set: {len(items)} items scored ({len(rows) - len(items)} borderline left out), rules: {args.config}"
+        f"{name}: {len(items)} items scored ({len(rows) - len(items)} borderline left out), rules: {args.config}"
     )
     for topic in TOPICS:
         positives = sum(1 for i in items if i[topic])
