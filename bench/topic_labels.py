@@ -1,7 +1,7 @@
 """Blind topic labels (issue 13, `bench/data/TOPICS.md`): merge the labellers' files into
 `bench/data/topic_items.tsv` (ids and labels only), report agreement, and list what the third labeller decides.
 
-    .venv/bin/python bench/topic_labels.py merge --ids IDS.tsv --labels DIR   # labels_A*.tsv, labels_B*.tsv, labels_C*.tsv
+    .venv/bin/python bench/topic_labels.py merge --ids IDS.tsv IDS2.tsv --labels DIR DIR2  # labels_{A,B,C}*.tsv
     .venv/bin/python bench/topic_labels.py agreement
 
 A labeller's file has `id, ceasefire, escalation, borderline` (0/1). `merge` writes one row per sampled
@@ -25,9 +25,9 @@ COLUMNS = ("id", "source", "outlet", "stratum",
            "ceasefire", "escalation", "borderline")  # fmt: skip
 
 
-def read_labels(folder: Path, who: str) -> dict[str, dict[str, str]]:
+def read_labels(folders: list[Path], who: str) -> dict[str, dict[str, str]]:
     labels: dict[str, dict[str, str]] = {}
-    for path in sorted(folder.glob(f"labels_{who}*.tsv")):
+    for path in sorted(p for folder in folders for p in folder.glob(f"labels_{who}*.tsv")):
         with path.open(encoding="utf-8") as stream:
             for row in csv.DictReader(stream, delimiter="\t"):
                 if row.get("id") and all(row.get(k) in ("0", "1") for k in (*TOPICS, "borderline")):
@@ -42,10 +42,13 @@ def gold(a: str, b: str, c: str) -> str:
     return c if a and b else ""
 
 
-def merge(ids: Path, folder: Path) -> int:
-    a, b, c = (read_labels(folder, who) for who in "ABC")
-    with ids.open(encoding="utf-8") as stream:
-        sampled = list(csv.DictReader(stream, delimiter="\t"))
+def merge(ids: list[Path], folders: list[Path]) -> int:
+    """Batches in the order given: the first batch's rows first, so the halves keep their meaning."""
+    a, b, c = (read_labels(folders, who) for who in "ABC")
+    sampled = []
+    for path in ids:
+        with path.open(encoding="utf-8") as stream:
+            sampled += list(csv.DictReader(stream, delimiter="\t"))
     rows = []
     for item in sampled:
         la, lb, lc = a.get(item["id"], {}), b.get(item["id"], {}), c.get(item["id"], {})
@@ -102,10 +105,8 @@ def main() -> int:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     merge_p = sub.add_parser("merge")
-    merge_p.add_argument("--ids", type=Path, required=True, help="the sampler's output")
-    merge_p.add_argument(
-        "--labels", type=Path, required=True, help="folder with labels_A*.tsv, labels_B*.tsv"
-    )
+    merge_p.add_argument("--ids", type=Path, nargs="+", required=True, help="the sampler's outputs, in order")
+    merge_p.add_argument("--labels", type=Path, nargs="+", required=True, help="folders with labels_*.tsv")
     sub.add_parser("agreement")
     args = parser.parse_args()
     return merge(args.ids, args.labels) if args.command == "merge" else agreement()
