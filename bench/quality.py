@@ -145,6 +145,7 @@ def main(argv: Iterable[str] | None = None) -> int:
         "--set", choices=("dev", "topics"), default="dev", help="dev.jsonl or topic_items.tsv"
     )
     parser.add_argument("--half", choices=("even", "odd", "all"), default="even", help="with --set topics")
+    parser.add_argument("--by-outlet", action="store_true", help="with --set topics: F1 per outlet as well")
     args = parser.parse_args(list(argv) if argv is not None else None)
 
     if not DEV.is_file():
@@ -201,6 +202,19 @@ def main(argv: Iterable[str] | None = None) -> int:
         f"throughput: matcher {speed_m:,.0f} items/s, keyword baseline {speed_b:,.0f} items/s "
         f"(ratio {speed_m / speed_b:.3f})"
     )
+
+    if args.by_outlet and args.set == "topics":
+        print(f"\nper outlet (matcher; outlets with at least 20 scored items), F1 {' / '.join(TOPICS)}:")
+        outlets: dict[str, list[dict]] = {}
+        for item in items:
+            outlets.setdefault(item["outlet"], []).append(item)
+        for outlet, mine in sorted(outlets.items(), key=lambda kv: -len(kv[1])):
+            if len(mine) < 20:
+                continue
+            counts = score(mine, classify)[0]
+            f1s = " / ".join(f"{prf(*counts[t])[2]:.3f}" for t in TOPICS)
+            positives = " / ".join(str(sum(1 for i in mine if i[t])) for t in TOPICS)
+            print(f"  {outlet[:40]:<42}{len(mine):>5} items  positives {positives:<9}  F1 {f1s}")
 
     if args.errors:
         for topic in TOPICS:
