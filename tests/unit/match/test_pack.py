@@ -145,6 +145,19 @@ TRAPS = {
     "natural disaster": ("Earthquake kills dozens and injures hundreds in mountain villages", ""),
     "riot": ("Rioters attack police station after disputed election", "Protesters set cars on fire."),
     "obituary": ("Decorated army general dies at 94", "He commanded troops in two wars."),
+    "gas explosion": (
+        "Gas explosion at a block of flats in Northfield kills two",
+        "Firefighters searched the rubble.",
+    ),
+    "road crash": ("Pedestrian hit and killed by a car in Lowbridge", "The driver stopped at the scene."),
+    "hypothetical invasion": ("Allies would defend the islands if Ruritania invades, minister says", ""),
+    "military aid": ("Washington sends guided bombs to Kyiv in new military aid package", ""),
+    "past bombing": ("Survivor of the 2015 airport bombing by Islamic State militants tells her story", ""),
+    "political rebels": ("Prime minister gives in to Tory rebels on housing targets", ""),
+    "army of workers": ("Army of stand-in staff keeps the airport moving as border staff strike", ""),
+    "threats": ("Novelist bombarded with threats after prize win", ""),
+    "epidemic": ("Leader mobilises the army to fight a Covid outbreak", ""),
+    "street clashes": ("Protesters continue to clash with riot police for a second night", ""),
 }
 
 
@@ -195,6 +208,12 @@ def test_truce_broken_by_shelling_is_both() -> None:
     """A truce violated by fire is both a ceasefire story and an escalation."""
     result = MATCHER.match(title="Truce broken minutes after deal as shelling resumes")
     assert set(result.topics) == {"ceasefire", "escalation"}
+
+
+def test_a_step_towards_ending_the_war_is_not_an_escalation() -> None:
+    """Hostilities mentioned as what a deal ends do not make an escalation."""
+    title = "Warring parties agree on permanent cessation of hostilities, a step toward ending the war"
+    assert "escalation" not in MATCHER.match(title=title).topics
 
 
 def test_stopping_the_fighting_is_not_an_escalation() -> None:
