@@ -180,6 +180,14 @@ ESCALATIONS = [
     "The truce expired at dawn and the bombardment resumed within the hour",
     "Heavy weapons and troops moved up to the border, satellite images show",
     "Militants stormed an army post, killing four soldiers",
+    "Defenders make gains as troops burst through the eastern line",
+    "Northland expels enemy troops from two villages",
+    "Ethnic clashes in the western province leave 30 dead",
+    "The truce expired last week and violence has surged since",
+    "Overnight strikes leave half the region without power",
+    "Maternity hospital bombed in the besieged port of Varna Nova",
+    "Over 2,000 civilians killed in the first month, monitors say",
+    "Jets scrambled after enemy drones violate the northern airspace",
 ]
 
 
