@@ -158,6 +158,9 @@ TRAPS = {
     "threats": ("Novelist bombarded with threats after prize win", ""),
     "epidemic": ("Leader mobilises the army to fight a Covid outbreak", ""),
     "street clashes": ("Protesters continue to clash with riot police for a second night", ""),
+    "fighting for": ("Candidate vows she will never stop fighting for the valley's farmers", ""),
+    "truce village": ("Tourists return to the truce village on the border after the pandemic", ""),
+    "wartime respite": ("Book recalls a rare respite for soldiers during the second world war", ""),
 }
 
 
@@ -203,6 +206,7 @@ CEASEFIRES = [
     "Both sides agree to a humanitarian pause in the fighting",
     "Armistice talks resume in the capital",
     "Mediators push for a lull in the fighting before the holiday",
+    "Rival governments of Eastland declare a cease-fire in the civil war",
 ]
 
 
