@@ -194,6 +194,10 @@ ESCALATIONS = [
     "Maternity hospital bombed in the besieged port of Varna Nova",
     "Over 2,000 civilians killed in the first month, monitors say",
     "Jets scrambled after enemy drones violate the northern airspace",
+    "Capital hit by a fresh wave of drones before dawn",
+    "Explosions heard across the port city after the sirens",
+    "Russian attack on a nuclear power plant cuts its external power",
+    "Allies condemn the mobilisation of reservists and pledge support for the defenders",
 ]
 
 
