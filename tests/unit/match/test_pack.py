@@ -159,6 +159,8 @@ TRAPS = {
     "epidemic": ("Leader mobilises the army to fight a Covid outbreak", ""),
     "street clashes": ("Protesters continue to clash with riot police for a second night", ""),
     "criticism": ("Senator blasts Navy for its new recruiting plan", ""),
+    "pedestrian": ("Teenager hit and killed on the highway near Millbrook", ""),
+    "slurs": ("Forum bombarded with angry racist slurs after the vote", ""),
     "cold snap": ("Deadly arctic blast hits the northern states", "Snow closed roads."),
     "training flight": ("Warplane crashes into a field during a training flight", "Both pilots ejected."),
     "fighting for": ("Candidate vows she will never stop fighting for the valley's farmers", ""),
