@@ -216,6 +216,7 @@ CEASEFIRES = [
     "Armistice talks resume in the capital",
     "Mediators push for a lull in the fighting before the holiday",
     "Rival governments of Eastland declare a cease-fire in the civil war",
+    "Government and rebels agree to end the civil war, mediators say",
 ]
 
 
