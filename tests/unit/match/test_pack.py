@@ -161,6 +161,7 @@ TRAPS = {
     "criticism": ("Senator blasts Navy for its new recruiting plan", ""),
     "pedestrian": ("Teenager hit and killed on the highway near Millbrook", ""),
     "slurs": ("Forum bombarded with angry racist slurs after the vote", ""),
+    "economy": ("Economy falls into recession as partial mobilisation drains the workforce", ""),
     "cold snap": ("Deadly arctic blast hits the northern states", "Snow closed roads."),
     "training flight": ("Warplane crashes into a field during a training flight", "Both pilots ejected."),
     "fighting for": ("Candidate vows she will never stop fighting for the valley's farmers", ""),
