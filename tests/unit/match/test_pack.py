@@ -198,6 +198,7 @@ ESCALATIONS = [
     "Over 2,000 civilians killed in the first month, monitors say",
     "Jets scrambled after enemy drones violate the northern airspace",
     "Capital hit by a fresh wave of drones before dawn",
+    "Militants kill 200 in a bombing of the market town",
     "Explosions heard across the port city after the sirens",
     "Russian attack on a nuclear power plant cuts its external power",
     "Allies condemn the mobilisation of reservists and pledge support for the defenders",
