@@ -145,6 +145,28 @@ TRAPS = {
     "natural disaster": ("Earthquake kills dozens and injures hundreds in mountain villages", ""),
     "riot": ("Rioters attack police station after disputed election", "Protesters set cars on fire."),
     "obituary": ("Decorated army general dies at 94", "He commanded troops in two wars."),
+    "gas explosion": (
+        "Gas explosion at a block of flats in Northfield kills two",
+        "Firefighters searched the rubble.",
+    ),
+    "road crash": ("Pedestrian hit and killed by a car in Lowbridge", "The driver stopped at the scene."),
+    "hypothetical invasion": ("Allies would defend the islands if Ruritania invades, minister says", ""),
+    "military aid": ("Washington sends guided bombs to Kyiv in new military aid package", ""),
+    "past bombing": ("Survivor of the 2015 airport bombing by Islamic State militants tells her story", ""),
+    "political rebels": ("Prime minister gives in to Tory rebels on housing targets", ""),
+    "army of workers": ("Army of stand-in staff keeps the airport moving as border staff strike", ""),
+    "threats": ("Novelist bombarded with threats after prize win", ""),
+    "epidemic": ("Leader mobilises the army to fight a Covid outbreak", ""),
+    "street clashes": ("Protesters continue to clash with riot police for a second night", ""),
+    "criticism": ("Senator blasts Navy for its new recruiting plan", ""),
+    "pedestrian": ("Teenager hit and killed on the highway near Millbrook", ""),
+    "slurs": ("Forum bombarded with angry racist slurs after the vote", ""),
+    "economy": ("Economy falls into recession as partial mobilisation drains the workforce", ""),
+    "cold snap": ("Deadly arctic blast hits the northern states", "Snow closed roads."),
+    "training flight": ("Warplane crashes into a field during a training flight", "Both pilots ejected."),
+    "fighting for": ("Candidate vows she will never stop fighting for the valley's farmers", ""),
+    "truce village": ("Tourists return to the truce village on the border after the pandemic", ""),
+    "wartime respite": ("Book recalls a rare respite for soldiers during the second world war", ""),
 }
 
 
@@ -167,6 +189,19 @@ ESCALATIONS = [
     "The truce expired at dawn and the bombardment resumed within the hour",
     "Heavy weapons and troops moved up to the border, satellite images show",
     "Militants stormed an army post, killing four soldiers",
+    "Defenders make gains as troops burst through the eastern line",
+    "Northland expels enemy troops from two villages",
+    "Ethnic clashes in the western province leave 30 dead",
+    "The truce expired last week and violence has surged since",
+    "Overnight strikes leave half the region without power",
+    "Maternity hospital bombed in the besieged port of Varna Nova",
+    "Over 2,000 civilians killed in the first month, monitors say",
+    "Jets scrambled after enemy drones violate the northern airspace",
+    "Capital hit by a fresh wave of drones before dawn",
+    "Militants kill 200 in a bombing of the market town",
+    "Explosions heard across the port city after the sirens",
+    "Russian attack on a nuclear power plant cuts its external power",
+    "Allies condemn the mobilisation of reservists and pledge support for the defenders",
 ]
 
 
@@ -182,6 +217,8 @@ CEASEFIRES = [
     "Both sides agree to a humanitarian pause in the fighting",
     "Armistice talks resume in the capital",
     "Mediators push for a lull in the fighting before the holiday",
+    "Rival governments of Eastland declare a cease-fire in the civil war",
+    "Government and rebels agree to end the civil war, mediators say",
 ]
 
 
@@ -195,6 +232,12 @@ def test_truce_broken_by_shelling_is_both() -> None:
     """A truce violated by fire is both a ceasefire story and an escalation."""
     result = MATCHER.match(title="Truce broken minutes after deal as shelling resumes")
     assert set(result.topics) == {"ceasefire", "escalation"}
+
+
+def test_a_step_towards_ending_the_war_is_not_an_escalation() -> None:
+    """Hostilities mentioned as what a deal ends do not make an escalation."""
+    title = "Warring parties agree on permanent cessation of hostilities, a step toward ending the war"
+    assert "escalation" not in MATCHER.match(title=title).topics
 
 
 def test_stopping_the_fighting_is_not_an_escalation() -> None:
