@@ -74,29 +74,14 @@ def topic_items(half: str) -> list[dict]:
     """The gold-labelled items of `bench/data/topic_items.tsv` (one half by row number), texts from ../shared;
     borderline items keep `borderline` set, items without a gold label yet are left out."""
     import csv
-    import gzip
 
-    from monitor.feeds.parser import parse_feed
+    from sample_topic_items import item_texts  # the sampler's reader: feed ids resolve as they were drawn
 
     with TOPIC_ITEMS.open(encoding="utf-8") as stream:
         rows = [r for n, r in enumerate(csv.DictReader(stream, delimiter="\t"))
                 if half == "all" or n % 2 == (half == "odd")]  # fmt: skip
     rows = [r for r in rows if r["ceasefire"] and r["escalation"]]
-    texts: dict[str, tuple[str, str]] = {}
-    wanted = {r["id"] for r in rows}
-    with gzip.open(SHARED / "corpus" / "news-2022.jsonl.gz", "rt", encoding="utf-8") as stream:
-        for line in stream:
-            record = json.loads(line)
-            if record["id"] in wanted:
-                texts[record["id"]] = (record.get("title") or "", record.get("description") or "")
-    feeds: dict[str, list] = {}
-    for item_id in (i for i in wanted if i.startswith("feed:")):
-        name, number = item_id[len("feed:") :].rsplit("#", 1)
-        if name not in feeds:
-            path = SHARED / "feeds" / name
-            feeds[name] = parse_feed(path.read_bytes(), url=path.as_uri()).items
-        item = feeds[name][int(number)]
-        texts[item_id] = (item.title, item.summary)
+    texts = item_texts({r["id"] for r in rows})
     return [{"id": r["id"], "title": texts[r["id"]][0], "description": texts[r["id"]][1],
              "ceasefire": r["ceasefire"] == "1", "escalation": r["escalation"] == "1",
              "borderline": r["borderline"] == "1", "outlet": r["outlet"]} for r in rows]  # fmt: skip

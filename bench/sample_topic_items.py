@@ -95,6 +95,15 @@ def feed_items() -> Iterator[dict[str, Any]]:
                    "title": item.title, "summary": item.summary}  # fmt: skip
 
 
+def item_texts(ids: set[str]) -> dict[str, tuple[str, str]]:
+    """(title, summary) of the sampled ids, read from ../shared the way they were sampled."""
+    return {
+        item["id"]: (item["title"], item["summary"])
+        for item in (*corpus(), *feed_items())
+        if item["id"] in ids
+    }
+
+
 def _outlet(url: str) -> str:
     match = re.search(r"https?://(?:www\.|rss\.|feeds\.|moxie\.)?([^/]+)", url)
     return match[1] if match else url

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from monitor.alerts.digest import COMMENTARY_SEQ
 from monitor.alerts.phases import PhaseTable, Turn, turns
-from monitor.alerts.policy import Decision, decide, needs_recent_count, phase_alerted
+from monitor.alerts.policy import AlertPolicy, Decision, decide, needs_recent_count, phase_alerted
 from monitor.alerts.routing import DIGEST, ChannelRules, Disposition, Route, admits, dispose, route_for
 from monitor.core.errors import ConcurrentUpdate
 from monitor.db.records import NewItem, StoryView
@@ -157,7 +157,7 @@ def _decide_alerts(
             recent_first_alerts=recent,
         )
         state, kind, reasons = decision.state, decision.kind, list(decision.reasons)
-        found = _turns(deps, unit, name, hit.topics if hit else (), new, story.id, policy.phases, table)
+        found = _turns(unit, name, hit.topics if hit else (), new, story.id, policy, table)
         label = None
         if found:
             label = found[0].label
@@ -214,13 +214,12 @@ def _decide_alerts(
 
 
 def _turns(
-    deps: Deps,
     unit: ItemUnit,
     watch: str,
     topics: Iterable[str],
     new: NewItem,
     story_id: int,
-    enabled: bool,
+    policy: AlertPolicy,
     table: PhaseTable,
 ) -> list[Turn]:
     """The turning points this item makes for `watch` (the phases it reports of the topics the watch
@@ -228,11 +227,11 @@ def _turns(
     rule pack's topic order (the first names the message: a truce collapsing says more than the fighting
     that goes with it); the watch's phase states are updated in the unit."""
     match = new.match
-    if not enabled or match is None or not match.phases or not table.topics:
+    if not policy.phases or match is None or not match.phases or not table.topics:
         return []
     topics = set(topics)
     reported = {t: p for t, p in match.phases.items() if t in topics}
-    if not reported or (new.commentary is not None and deps.config.alert_policy(watch).events_only):
+    if not reported or (new.commentary is not None and policy.events_only):
         return []
     current = unit.phases(watch)
     found, changed = turns(table, current, reported, now=unit.now, story=story_id, item=new.key)
